@@ -1,0 +1,116 @@
+import { relations, sql } from "drizzle-orm";
+import { boolean, check, index, pgTable, text, timestamp, varchar } from "drizzle-orm/pg-core";
+
+// better-auth's core tables, as its CLI generates them for the drizzle adapter
+// (`provider: "pg"`), with one deliberate difference: timestamps are
+// `timestamptz`, so an expiry means the same instant whatever the session's
+// TimeZone setting is (workerd, Node scripts and psql do not have to agree).
+const instant = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+
+export const TIERS = ["anonymous", "free", "member"] as const;
+export type Tier = (typeof TIERS)[number];
+
+export const user = pgTable(
+  "user",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    email: text("email").notNull().unique(),
+    emailVerified: boolean("email_verified").default(false).notNull(),
+    image: text("image"),
+    createdAt: instant("created_at").defaultNow().notNull(),
+    updatedAt: instant("updated_at")
+      .defaultNow()
+      .$onUpdate(() => new Date())
+      .notNull(),
+    tier: varchar("tier", { length: 20, enum: TIERS }).default("free").notNull(),
+  },
+  (table) => [
+    check(
+      "user_tier_check",
+      sql`${table.tier} in (${sql.raw(TIERS.map((t) => `'${t}'`).join(", "))})`,
+    ),
+  ],
+);
+
+export const session = pgTable(
+  "session",
+  {
+    id: text("id").primaryKey(),
+    expiresAt: instant("expires_at").notNull(),
+    token: text("token").notNull().unique(),
+    createdAt: instant("created_at").defaultNow().notNull(),
+    updatedAt: instant("updated_at")
+      .$onUpdate(() => new Date())
+      .notNull(),
+    ipAddress: text("ip_address"),
+    userAgent: text("user_agent"),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+  },
+  (table) => [
+    index("session_user_id_idx").on(table.userId),
+    // The cleanup job walks expired rows in expiry order.
+    index("session_expires_at_idx").on(table.expiresAt),
+  ],
+);
+
+export const account = pgTable(
+  "account",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    providerId: text("provider_id").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    accessToken: text("access_token"),
+    refreshToken: text("refresh_token"),
+    idToken: text("id_token"),
+    accessTokenExpiresAt: instant("access_token_expires_at"),
+    refreshTokenExpiresAt: instant("refresh_token_expires_at"),
+    scope: text("scope"),
+    password: text("password"),
+    createdAt: instant("created_at").defaultNow().notNull(),
+    updatedAt: instant("updated_at")
+      .$onUpdate(() => new Date())
+      .notNull(),
+  },
+  (table) => [index("account_user_id_idx").on(table.userId)],
+);
+
+export const verification = pgTable(
+  "verification",
+  {
+    id: text("id").primaryKey(),
+    identifier: text("identifier").notNull(),
+    value: text("value").notNull(),
+    expiresAt: instant("expires_at").notNull(),
+    createdAt: instant("created_at").defaultNow().notNull(),
+    updatedAt: instant("updated_at")
+      .defaultNow()
+      .$onUpdate(() => new Date())
+      .notNull(),
+  },
+  (table) => [
+    index("verification_identifier_idx").on(table.identifier),
+    index("verification_expires_at_idx").on(table.expiresAt),
+  ],
+);
+
+export const userRelations = relations(user, ({ many }) => ({
+  sessions: many(session),
+  accounts: many(account),
+}));
+
+export const sessionRelations = relations(session, ({ one }) => ({
+  user: one(user, { fields: [session.userId], references: [user.id] }),
+}));
+
+export const accountRelations = relations(account, ({ one }) => ({
+  user: one(user, { fields: [account.userId], references: [user.id] }),
+}));
+
+export type User = typeof user.$inferSelect;
+export type Session = typeof session.$inferSelect;

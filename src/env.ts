@@ -1,0 +1,15 @@
+import type { Config } from "./config";
+import type { Auth, AuthSession } from "./auth";
+import type { Database } from "./db/client";
+
+/** Hono's typing of this app: the Worker's bindings and what middleware puts on `c.var`. */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    config: Config;
+    db: Database;
+    auth: Auth;
+    user: AuthSession["user"];
+    session: AuthSession["session"];
+  };
+}

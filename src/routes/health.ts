@@ -1,0 +1,25 @@
+import { sql } from "drizzle-orm";
+import { Hono } from "hono";
+import { connect, isConnectionError } from "../db/client";
+import type { AppEnv } from "../env";
+
+/**
+ * `GET /api/health`: liveness plus a real round trip to the database. It opens
+ * its own connection instead of using withDatabase so that an outage is
+ * reported in the health shape rather than as an error.
+ */
+export const health = new Hono<AppEnv>().get("/", async (c) => {
+  try {
+    const connection = await connect(c.env.HYPERDRIVE.connectionString);
+    try {
+      await connection.db.execute(sql`select 1`);
+    } finally {
+      c.executionCtx.waitUntil(connection.close());
+    }
+    return c.json({ status: "ok", db: "ok" });
+  } catch (err) {
+    if (!isConnectionError(err)) throw err;
+    console.error(`health: database unreachable: ${err instanceof Error ? err.message : String(err)}`);
+    return c.json({ status: "degraded", db: "unreachable" }, 503);
+  }
+});

@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { call, envWith } from "./helpers";
+
+const GOOD_SECRET = "a-perfectly-fine-secret-of-40-characters!";
+
+async function configError(overrides: Parameters<typeof envWith>[0]) {
+  const response = await call("/api/health", {}, envWith(overrides));
+  expect(response.status).toBe(500);
+  const text = await response.text();
+  return { text, body: JSON.parse(text) as { error: { code: string; message: string } } };
+}
+
+describe("config validation", () => {
+  it("names a missing APP_SECRET", async () => {
+    const { body } = await configError({ APP_SECRET: undefined });
+    expect(body).toEqual({ error: { code: "config_invalid", message: "APP_SECRET is required" } });
+  });
+
+  it("names a short APP_SECRET without echoing it", async () => {
+    const { body, text } = await configError({ APP_SECRET: "tooshort-secret-value" });
+    expect(body).toEqual({ error: { code: "config_invalid", message: "APP_SECRET must be at least 32 characters" } });
+    expect(text).not.toContain("tooshort-secret-value");
+  });
+
+  it("names a missing AUTH_BASE_URL", async () => {
+    const { body } = await configError({ APP_SECRET: GOOD_SECRET, AUTH_BASE_URL: undefined });
+    expect(body.error).toEqual({ code: "config_invalid", message: "AUTH_BASE_URL is required" });
+  });
+
+  it.each([
+    ["not a url", "AUTH_BASE_URL must be an absolute http(s) URL"],
+    ["ftp://example.com/api", "AUTH_BASE_URL must be an absolute http(s) URL"],
+    ["https://example.com", "AUTH_BASE_URL must be the public origin followed by /api (e.g. https://auth.example.com/api)"],
+    ["https://example.com/api/auth", "AUTH_BASE_URL must be the public origin followed by /api (e.g. https://auth.example.com/api)"],
+  ])("rejects AUTH_BASE_URL=%j", async (value, message) => {
+    const { body } = await configError({ AUTH_BASE_URL: value });
+    expect(body.error).toEqual({ code: "config_invalid", message });
+  });
+
+  it("rejects a TRUSTED_ORIGINS entry that is not an origin", async () => {
+    const { body } = await configError({ TRUSTED_ORIGINS: "http://ok.example, javascript:alert(1)" });
+    expect(body.error).toEqual({
+      code: "config_invalid",
+      message: "TRUSTED_ORIGINS must be a comma-separated list of http(s) origins",
+    });
+  });
+
+  it("lists every problem at once", async () => {
+    const { body } = await configError({ APP_SECRET: "", AUTH_BASE_URL: "" });
+    expect(body.error.message).toBe("APP_SECRET is required; AUTH_BASE_URL is required");
+  });
+
+  it("accepts a trailing slash on AUTH_BASE_URL and trusts TRUSTED_ORIGINS", async () => {
+    const workerEnv = envWith({ AUTH_BASE_URL: "https://auth.example.com/api/", TRUSTED_ORIGINS: "https://app.example.com" });
+    const response = await call("/api/auth/get-session", { headers: { origin: "https://app.example.com" } }, workerEnv);
+    expect(response.status).toBe(200);
+  });
+});

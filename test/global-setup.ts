@@ -1,0 +1,35 @@
+// Runs in Node before the workerd test pool starts: choose a real PostgreSQL,
+// apply the migrations, and hand its URL to vitest.config.ts.
+import type { TestProject } from "vitest/node";
+import { migrate } from "../scripts/lib/migrate";
+import { canConnect, redact, startEmbeddedPostgres, withPassword, type EmbeddedPostgres } from "../scripts/lib/postgres";
+
+declare module "vitest" {
+  interface ProvidedContext {
+    databaseUrl: string;
+  }
+}
+
+const LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432/test";
+
+export default async function setup({ provide }: TestProject) {
+  let embedded: EmbeddedPostgres | undefined;
+  let url = process.env.DATABASE_URL;
+  let source = "DATABASE_URL";
+  if (!url) {
+    if (await canConnect(LOCAL_POSTGRES)) {
+      url = LOCAL_POSTGRES;
+      source = "local server";
+    } else {
+      embedded = await startEmbeddedPostgres();
+      url = embedded.url;
+      source = "embedded PGlite";
+    }
+  }
+  await migrate(url);
+  console.log(`tests: database ${redact(url)} (${source})`);
+  provide("databaseUrl", withPassword(url));
+  return async () => {
+    await embedded?.stop();
+  };
+}

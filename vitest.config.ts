@@ -21,6 +21,8 @@ export default defineConfig({
   test: {
     globalSetup: ["./test/global-setup.ts"],
     include: ["test/**/*.test.ts"],
+    // Operator tooling runs from Node: vitest.node.config.ts.
+    exclude: ["test/node/**"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

@@ -1,20 +1,47 @@
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import { AUTH_PATH } from "./config";
 import type { AppEnv } from "./env";
-import { notFound, onError } from "./errors";
+import { errorResponse, notFound, onError } from "./errors";
 import { withConfig } from "./middleware/config";
 import { withDatabase } from "./middleware/database";
+import { adminRoutes } from "./routes/admin";
+import { content } from "./routes/content";
 import { health } from "./routes/health";
+import { me } from "./routes/me";
 
 export const app = new Hono<AppEnv>();
 
 app.use(secureHeaders());
 app.use(withConfig);
+// Credentialed CORS only for the configured origins: never `*` with cookies.
+app.use(
+  "/api/*",
+  cors({
+    origin: (origin, c) => (c.var.config.trustedOrigins.includes(origin) ? origin : null),
+    credentials: true,
+    allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+    allowHeaders: ["content-type", "authorization"],
+    maxAge: 600,
+  }),
+);
+// Auth and app bodies are small JSON; refuse anything big before parsing it.
+app.use(
+  "/api/*",
+  bodyLimit({
+    maxSize: 64 * 1024,
+    onError: (c) => errorResponse(c, 413, "payload_too_large", "Request body is larger than 64 KiB"),
+  }),
+);
 
 // Only matched routes open a database connection: a 404 costs no round trip.
 app.route("/api/health", health);
 app.on(["GET", "POST"], `${AUTH_PATH}/*`, withDatabase, (c) => c.var.auth.handler(c.req.raw));
+app.route("/api/me", me);
+app.route("/api/content", content);
+app.route("/api/admin", adminRoutes);
 
 app.notFound(notFound);
 app.onError(onError);

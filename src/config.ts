@@ -48,6 +48,15 @@ const ConfigSchema = z.object({
       }
       return origins;
     }),
+  ADMIN_USER_IDS: z
+    .string()
+    .optional()
+    .transform((value) =>
+      (value ?? "")
+        .split(",")
+        .map((id) => id.trim())
+        .filter(Boolean),
+    ),
 });
 
 export interface Config {
@@ -56,6 +65,8 @@ export interface Config {
   origin: string;
   /** The public origin first, then TRUSTED_ORIGINS, without duplicates. */
   trustedOrigins: string[];
+  /** Users who are admins whatever their role column says (bootstrap). */
+  adminUserIds: string[];
 }
 
 export class ConfigError extends Error {
@@ -64,25 +75,27 @@ export class ConfigError extends Error {
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; error: ConfigError };
 
-type ConfigInput = Partial<Record<"APP_SECRET" | "AUTH_BASE_URL" | "TRUSTED_ORIGINS", unknown>>;
+type ConfigInput = Partial<Record<"APP_SECRET" | "AUTH_BASE_URL" | "TRUSTED_ORIGINS" | "ADMIN_USER_IDS", unknown>>;
 
 export function parseConfig(env: ConfigInput): ConfigResult {
   const parsed = ConfigSchema.safeParse({
     APP_SECRET: env.APP_SECRET,
     AUTH_BASE_URL: env.AUTH_BASE_URL,
     TRUSTED_ORIGINS: env.TRUSTED_ORIGINS || undefined,
+    ADMIN_USER_IDS: env.ADMIN_USER_IDS || undefined,
   });
   if (!parsed.success) {
     const message = parsed.error.issues.map((issue) => issue.message).join("; ");
     return { ok: false, error: new ConfigError(message) };
   }
-  const { APP_SECRET, AUTH_BASE_URL, TRUSTED_ORIGINS } = parsed.data;
+  const { APP_SECRET, AUTH_BASE_URL, TRUSTED_ORIGINS, ADMIN_USER_IDS } = parsed.data;
   return {
     ok: true,
     config: {
       secret: APP_SECRET,
       origin: AUTH_BASE_URL,
       trustedOrigins: [...new Set([AUTH_BASE_URL, ...TRUSTED_ORIGINS])],
+      adminUserIds: ADMIN_USER_IDS,
     },
   };
 }

@@ -24,6 +24,13 @@ export const user = pgTable(
       .$onUpdate(() => new Date())
       .notNull(),
     tier: varchar("tier", { length: 20, enum: TIERS }).default("free").notNull(),
+    // better-auth anonymous plugin
+    isAnonymous: boolean("is_anonymous").default(false),
+    // better-auth admin plugin
+    role: text("role"),
+    banned: boolean("banned").default(false),
+    banReason: text("ban_reason"),
+    banExpires: instant("ban_expires"),
   },
   (table) => [
     check(
@@ -48,6 +55,8 @@ export const session = pgTable(
     userId: text("user_id")
       .notNull()
       .references(() => user.id, { onDelete: "cascade" }),
+    // better-auth admin plugin: the admin behind an impersonation session.
+    impersonatedBy: text("impersonated_by"),
   },
   (table) => [
     index("session_user_id_idx").on(table.userId),
@@ -102,6 +111,7 @@ export const verification = pgTable(
 export const userRelations = relations(user, ({ many }) => ({
   sessions: many(session),
   accounts: many(account),
+  tierChanges: many(tierChange, { relationName: "tierChangeUser" }),
 }));
 
 export const sessionRelations = relations(session, ({ one }) => ({
@@ -112,5 +122,28 @@ export const accountRelations = relations(account, ({ one }) => ({
   user: one(user, { fields: [account.userId], references: [user.id] }),
 }));
 
+/** Audit trail of tier changes: whose, from what, to what, by whom, when. */
+export const tierChange = pgTable(
+  "tier_change",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    fromTier: varchar("from_tier", { length: 20, enum: TIERS }).notNull(),
+    toTier: varchar("to_tier", { length: 20, enum: TIERS }).notNull(),
+    // Kept when the admin's account is deleted; the change still happened.
+    changedBy: text("changed_by").references(() => user.id, { onDelete: "set null" }),
+    changedAt: instant("changed_at").defaultNow().notNull(),
+  },
+  (table) => [index("tier_change_user_id_idx").on(table.userId, table.changedAt)],
+);
+
+export const tierChangeRelations = relations(tierChange, ({ one }) => ({
+  user: one(user, { fields: [tierChange.userId], references: [user.id], relationName: "tierChangeUser" }),
+  changedByUser: one(user, { fields: [tierChange.changedBy], references: [user.id] }),
+}));
+
 export type User = typeof user.$inferSelect;
+export type TierChange = typeof tierChange.$inferSelect;
 export type Session = typeof session.$inferSelect;

@@ -9,8 +9,10 @@ import { readMigrationFiles } from "drizzle-orm/migrator";
 import pg from "pg";
 
 export const MIGRATIONS_FOLDER = path.resolve(import.meta.dirname, "../../migrations");
-// Any constant works; it only has to be the same for every runner.
-const LOCK_KEY = 0x65646765; // "edge"
+// Any constant works; it only has to be the same for every runner. Advisory
+// locks are per database, so runners of different databases never wait on
+// each other.
+export const MIGRATION_LOCK_KEY = 0x65646765; // "edge"
 
 export interface MigrationResult {
   applied: string[];
@@ -46,7 +48,13 @@ export async function migrate(
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
   await client.connect();
   try {
-    await client.query("select pg_advisory_lock($1)", [LOCK_KEY]);
+    const { rows: locked } = await client.query<{ ok: boolean }>("select pg_try_advisory_lock($1) as ok", [MIGRATION_LOCK_KEY]);
+    if (!locked[0]?.ok) {
+      // Another deploy is migrating this database; once it is done, what it
+      // applied is skipped here.
+      log("waiting for the migration lock (another run is migrating this database)");
+      await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
+    }
     try {
       await client.query(`create schema if not exists drizzle`);
       await client.query(
@@ -81,7 +89,7 @@ export async function migrate(
       }
       return result;
     } finally {
-      await client.query("select pg_advisory_unlock($1)", [LOCK_KEY]).catch(() => undefined);
+      await client.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => undefined);
     }
   } finally {
     await client.end().catch(() => undefined);

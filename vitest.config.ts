@@ -14,7 +14,15 @@ export default defineConfig({
           // Nothing listens on port 1: the outage tests swap this in for HYPERDRIVE.
           HYPERDRIVE_DOWN: "postgres://postgres:postgres@127.0.0.1:1/down",
         },
-        bindings: { APP_SECRET: TEST_APP_SECRET },
+        bindings: {
+          APP_SECRET: TEST_APP_SECRET,
+          // Mail goes to the catcher test/global-setup.ts started.
+          EMAIL_API_URL: inject("mailCatcherUrl"),
+          EMAIL_FROM: "edge-auth tests <no-reply@edge-auth.test>",
+          // The suite signs users up and expects a session straight away;
+          // test/account-*.test.ts turn verification on with envWith().
+          REQUIRE_EMAIL_VERIFICATION: "false",
+        },
       },
     })),
   ],

@@ -1,11 +1,13 @@
 // `npm run dev [-- --port N] [other wrangler dev flags]`
 // Picks a database (DATABASE_URL, else an embedded PGlite kept under
 // .wrangler/), migrates it, and serves the Worker with `wrangler dev` wired to
-// it through the Hyperdrive binding's local connection string.
+// it through the Hyperdrive binding's local connection string. Mail goes to a
+// local catcher (127.0.0.1:8025, or MAIL_PORT) that lists it on a web page.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { describeMail, mailPort, startMailCatcher, type MailCatcher } from "./lib/mail-catcher";
 import { migrate } from "./lib/migrate";
 import { redact, startEmbeddedPostgres, withPassword, type EmbeddedPostgres } from "./lib/postgres";
 
@@ -69,6 +71,19 @@ try {
   process.exit(1);
 }
 
+// The Worker's HTTP mail transport points at this catcher (--var below).
+let catcher: MailCatcher;
+try {
+  catcher = await startMailCatcher({ port: mailPort(), onMessage: (mail) => console.log(describeMail(mail)) });
+} catch (err) {
+  const inUse = (err as { code?: unknown }).code === "EADDRINUSE";
+  const reason = inUse ? "the port is in use; set MAIL_PORT to another port" : err instanceof Error ? err.message : String(err);
+  console.error(`dev: cannot start the mail catcher: ${reason}`);
+  await embedded?.stop();
+  process.exit(1);
+}
+console.log(`dev: mail catcher at ${catcher.url} (open it to read the mail the Worker sends)`);
+
 // Browsers and Node clients send an Origin; both loopback spellings of this
 // port must be trusted, plus whatever the developer configured.
 const origins = [`http://localhost:${port}`, `http://127.0.0.1:${port}`];
@@ -87,6 +102,8 @@ const wrangler = spawn(
     `AUTH_BASE_URL:${authBaseUrl}`,
     "--var",
     `TRUSTED_ORIGINS:${trusted}`,
+    "--var",
+    `EMAIL_API_URL:${catcher.url}`,
     ...rest,
   ],
   {
@@ -106,6 +123,7 @@ process.on("SIGINT", shutdown);
 process.on("SIGTERM", shutdown);
 
 wrangler.on("exit", async (code, signal) => {
+  await catcher.stop().catch(() => undefined);
   await embedded?.stop().catch(() => undefined);
   process.exit(code ?? (signal ? 0 : 1));
 });

@@ -4,6 +4,29 @@ const MIN_SECRET_LENGTH = 32;
 export const API_PATH = "/api";
 export const AUTH_PATH = `${API_PATH}/auth`;
 
+export const EMAIL_TRANSPORTS = ["http", "cloudflare"] as const;
+export type EmailTransport = (typeof EMAIL_TRANSPORTS)[number];
+export const DELETE_ACCOUNT_CONFIRMATIONS = ["email", "fresh-session"] as const;
+export type DeleteAccountConfirmation = (typeof DELETE_ACCOUNT_CONFIRMATIONS)[number];
+
+const MINUTE = 60;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** What an unset optional setting means; wrangler.toml [vars] documents the same values. */
+export const DEFAULTS = {
+  emailTransport: "http" as EmailTransport,
+  emailResendInterval: MINUTE,
+  requireEmailVerification: true,
+  autoSignInAfterVerification: true,
+  emailVerificationExpiresIn: HOUR,
+  resetPasswordExpiresIn: HOUR,
+  sessionExpiresIn: 7 * DAY,
+  sessionUpdateAge: DAY,
+  sessionFreshAge: DAY,
+  deleteAccountConfirmation: "email" as DeleteAccountConfirmation,
+};
+
 // Messages name the variable and the rule, never the value: a wrong
 // APP_SECRET must not end up in logs or in a response.
 const ConfigSchema = z.object({
@@ -59,6 +82,131 @@ const ConfigSchema = z.object({
     ),
 });
 
+// wrangler.toml may give a [vars] value as a TOML boolean or number; every
+// setting below is read as text so such a value gets the named message too.
+const text = z.unknown().transform((value) => (value === undefined || value === null || value === "" ? undefined : String(value).trim()));
+
+const UNITS: Record<string, number> = { s: 1, m: MINUTE, h: HOUR, d: DAY };
+
+/** 90 → "90s", 3600 → "1h": the largest unit that divides evenly. */
+function formatDuration(seconds: number): string {
+  for (const unit of ["d", "h", "m"]) if (seconds > 0 && seconds % UNITS[unit]! === 0) return `${seconds / UNITS[unit]!}${unit}`;
+  return `${seconds}s`;
+}
+
+/** A number of seconds, written `3600` or with a unit: `90m`, `12h`, `7d`. */
+function duration(name: string, fallback: number, min: number, max: number) {
+  return text.transform((value, ctx) => {
+    if (value === undefined) return fallback;
+    const match = /^(\d{1,9})\s*([smhd])?$/i.exec(value);
+    const seconds = match ? Number(match[1]) * UNITS[(match[2] ?? "s").toLowerCase()]! : Number.NaN;
+    if (!(seconds >= min && seconds <= max)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${name} must be a duration from ${formatDuration(min)} to ${formatDuration(max)}: seconds, or a number with s, m, h or d (e.g. 90m, 7d)`,
+      });
+      return z.NEVER;
+    }
+    return seconds;
+  });
+}
+
+function flag(name: string, fallback: boolean) {
+  return text.transform((value, ctx) => {
+    if (value === undefined) return fallback;
+    const lower = value.toLowerCase();
+    if (lower === "true" || lower === "false") return lower === "true";
+    ctx.addIssue({ code: "custom", message: `${name} must be true or false` });
+    return z.NEVER;
+  });
+}
+
+function choice<const T extends readonly string[]>(name: string, values: T, fallback: T[number]) {
+  return text.transform((value, ctx): T[number] => {
+    if (value === undefined) return fallback;
+    if ((values as readonly string[]).includes(value)) return value as T[number];
+    ctx.addIssue({ code: "custom", message: `${name} must be one of: ${values.join(", ")}` });
+    return z.NEVER;
+  });
+}
+
+/** localhost, *.localhost, 127.0.0.0/8 and ::1: addresses that never leave the machine. */
+function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  return host === "localhost" || host.endsWith(".localhost") || /^127(\.\d{1,3}){3}$/.test(host) || host === "::1";
+}
+
+// "no-reply@example.com" or "Example <no-reply@example.com>".
+const ADDRESS = /^[^\s@<>",]+@[^\s@<>",]+$/;
+const NAMED_ADDRESS = /^[^<>]*<\s*([^<>]+?)\s*>$/;
+
+const AccountSchema = z
+  .object({
+    EMAIL_TRANSPORT: choice("EMAIL_TRANSPORT", EMAIL_TRANSPORTS, DEFAULTS.emailTransport),
+    EMAIL_FROM: text.transform((value, ctx) => {
+      if (value === undefined) {
+        ctx.addIssue({ code: "custom", message: "EMAIL_FROM is required" });
+        return z.NEVER;
+      }
+      const address = NAMED_ADDRESS.exec(value)?.[1] ?? value;
+      if (!ADDRESS.test(address)) {
+        ctx.addIssue({
+          code: "custom",
+          message: 'EMAIL_FROM must be an email address, optionally with a name: "Example <no-reply@example.com>"',
+        });
+        return z.NEVER;
+      }
+      return value;
+    }),
+    EMAIL_API_URL: text.transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      const url = URL.parse(value);
+      if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.search || url.hash) {
+        ctx.addIssue({ code: "custom", message: "EMAIL_API_URL must be an absolute http(s) URL without query or fragment" });
+        return z.NEVER;
+      }
+      return url;
+    }),
+    EMAIL_API_KEY: text,
+    EMAIL_RESEND_INTERVAL: duration("EMAIL_RESEND_INTERVAL", DEFAULTS.emailResendInterval, 0, DAY),
+    REQUIRE_EMAIL_VERIFICATION: flag("REQUIRE_EMAIL_VERIFICATION", DEFAULTS.requireEmailVerification),
+    AUTO_SIGN_IN_AFTER_VERIFICATION: flag("AUTO_SIGN_IN_AFTER_VERIFICATION", DEFAULTS.autoSignInAfterVerification),
+    EMAIL_VERIFICATION_EXPIRES_IN: duration("EMAIL_VERIFICATION_EXPIRES_IN", DEFAULTS.emailVerificationExpiresIn, 5 * MINUTE, 7 * DAY),
+    RESET_PASSWORD_EXPIRES_IN: duration("RESET_PASSWORD_EXPIRES_IN", DEFAULTS.resetPasswordExpiresIn, 5 * MINUTE, DAY),
+    // Cookies cannot outlive 400 days, so neither can a session.
+    SESSION_EXPIRES_IN: duration("SESSION_EXPIRES_IN", DEFAULTS.sessionExpiresIn, 5 * MINUTE, 400 * DAY),
+    SESSION_UPDATE_AGE: duration("SESSION_UPDATE_AGE", DEFAULTS.sessionUpdateAge, 0, 400 * DAY),
+    SESSION_FRESH_AGE: duration("SESSION_FRESH_AGE", DEFAULTS.sessionFreshAge, 0, 400 * DAY),
+    DELETE_ACCOUNT_CONFIRMATION: choice("DELETE_ACCOUNT_CONFIRMATION", DELETE_ACCOUNT_CONFIRMATIONS, DEFAULTS.deleteAccountConfirmation),
+  })
+  .superRefine((value, ctx) => {
+    const issue = (message: string) => ctx.addIssue({ code: "custom", message });
+    if (value.EMAIL_TRANSPORT === "http") {
+      const url = value.EMAIL_API_URL;
+      if (!url) {
+        issue("EMAIL_API_URL is required when EMAIL_TRANSPORT is http");
+      } else if (!isLoopback(url.hostname)) {
+        // The API key travels in a header: only over TLS once it leaves the machine.
+        if (url.protocol !== "https:") issue("EMAIL_API_URL must use https unless it is a loopback address");
+        if (!value.EMAIL_API_KEY) issue("EMAIL_API_KEY is required when EMAIL_API_URL is not a loopback address");
+      }
+    }
+    if (value.SESSION_UPDATE_AGE >= value.SESSION_EXPIRES_IN) {
+      issue("SESSION_UPDATE_AGE must be shorter than SESSION_EXPIRES_IN");
+    }
+  });
+
+export interface MailConfig {
+  transport: EmailTransport;
+  /** The From header, e.g. `Example <no-reply@example.com>`. */
+  from: string;
+  /** Base URL of the Resend-compatible API (`POST {apiUrl}/emails`), without a trailing slash. */
+  apiUrl?: string;
+  apiKey?: string;
+  /** At most one mail of a kind to one address per this many seconds; 0 turns the limit off. */
+  resendInterval: number;
+}
+
 export interface Config {
   secret: string;
   /** Origin of the public URL, e.g. `https://auth.example.com`. */
@@ -67,6 +215,20 @@ export interface Config {
   trustedOrigins: string[];
   /** Users who are admins whatever their role column says (bootstrap). */
   adminUserIds: string[];
+  mail: MailConfig;
+  verification: {
+    /** Sign-in is refused until the email is verified. */
+    required: boolean;
+    /** Opening the verification link signs the user in. */
+    autoSignIn: boolean;
+    /** Lifetime of a verification (and change-email) link, in seconds. */
+    expiresIn: number;
+  };
+  /** Lifetime of a password reset link, in seconds. */
+  resetPasswordExpiresIn: number;
+  /** All in seconds: lifetime, sliding refresh step, and how recent a sign-in counts as fresh. */
+  session: { expiresIn: number; updateAge: number; freshAge: number };
+  deleteAccountConfirmation: DeleteAccountConfirmation;
 }
 
 export class ConfigError extends Error {
@@ -75,7 +237,11 @@ export class ConfigError extends Error {
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; error: ConfigError };
 
-type ConfigInput = Partial<Record<"APP_SECRET" | "AUTH_BASE_URL" | "TRUSTED_ORIGINS" | "ADMIN_USER_IDS", unknown>>;
+const ACCOUNT_VARIABLES = Object.keys(AccountSchema.shape) as (keyof typeof AccountSchema.shape)[];
+
+type ConfigInput = Partial<
+  Record<"APP_SECRET" | "AUTH_BASE_URL" | "TRUSTED_ORIGINS" | "ADMIN_USER_IDS" | (typeof ACCOUNT_VARIABLES)[number], unknown>
+>;
 
 export function parseConfig(env: ConfigInput): ConfigResult {
   const parsed = ConfigSchema.safeParse({
@@ -84,11 +250,14 @@ export function parseConfig(env: ConfigInput): ConfigResult {
     TRUSTED_ORIGINS: env.TRUSTED_ORIGINS || undefined,
     ADMIN_USER_IDS: env.ADMIN_USER_IDS || undefined,
   });
-  if (!parsed.success) {
-    const message = parsed.error.issues.map((issue) => issue.message).join("; ");
-    return { ok: false, error: new ConfigError(message) };
+  // Parsed on its own so its problems are listed alongside the ones above.
+  const account = AccountSchema.safeParse(Object.fromEntries(ACCOUNT_VARIABLES.map((name) => [name, env[name]])));
+  if (!parsed.success || !account.success) {
+    const issues = [...(parsed.error?.issues ?? []), ...(account.error?.issues ?? [])];
+    return { ok: false, error: new ConfigError(issues.map((issue) => issue.message).join("; ")) };
   }
   const { APP_SECRET, AUTH_BASE_URL, TRUSTED_ORIGINS, ADMIN_USER_IDS } = parsed.data;
+  const a = account.data;
   return {
     ok: true,
     config: {
@@ -96,6 +265,21 @@ export function parseConfig(env: ConfigInput): ConfigResult {
       origin: AUTH_BASE_URL,
       trustedOrigins: [...new Set([AUTH_BASE_URL, ...TRUSTED_ORIGINS])],
       adminUserIds: ADMIN_USER_IDS,
+      mail: {
+        transport: a.EMAIL_TRANSPORT,
+        from: a.EMAIL_FROM,
+        apiUrl: a.EMAIL_API_URL?.href.replace(/\/+$/, ""),
+        apiKey: a.EMAIL_API_KEY,
+        resendInterval: a.EMAIL_RESEND_INTERVAL,
+      },
+      verification: {
+        required: a.REQUIRE_EMAIL_VERIFICATION,
+        autoSignIn: a.AUTO_SIGN_IN_AFTER_VERIFICATION,
+        expiresIn: a.EMAIL_VERIFICATION_EXPIRES_IN,
+      },
+      resetPasswordExpiresIn: a.RESET_PASSWORD_EXPIRES_IN,
+      session: { expiresIn: a.SESSION_EXPIRES_IN, updateAge: a.SESSION_UPDATE_AGE, freshAge: a.SESSION_FRESH_AGE },
+      deleteAccountConfirmation: a.DELETE_ACCOUNT_CONFIRMATION,
     },
   };
 }

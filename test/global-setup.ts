@@ -1,12 +1,15 @@
 // Runs in Node before the workerd test pool starts: choose a real PostgreSQL,
-// apply the migrations, and hand its URL to vitest.config.ts.
+// apply the migrations, start a mail catcher for the Worker's HTTP mail
+// transport, and hand both URLs to vitest.config.ts.
 import type { TestProject } from "vitest/node";
+import { startMailCatcher } from "../scripts/lib/mail-catcher";
 import { migrate } from "../scripts/lib/migrate";
 import { canConnect, redact, startEmbeddedPostgres, withPassword, type EmbeddedPostgres } from "../scripts/lib/postgres";
 
 declare module "vitest" {
   interface ProvidedContext {
     databaseUrl: string;
+    mailCatcherUrl: string;
   }
 }
 
@@ -29,7 +32,11 @@ export default async function setup({ provide }: TestProject) {
   await migrate(url);
   console.log(`tests: database ${redact(url)} (${source})`);
   provide("databaseUrl", withPassword(url));
+  // One catcher for every test file; tests find their mail by recipient.
+  const catcher = await startMailCatcher({ limit: 10_000 });
+  provide("mailCatcherUrl", catcher.url);
   return async () => {
+    await catcher.stop();
     await embedded?.stop();
   };
 }

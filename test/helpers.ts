@@ -65,3 +65,94 @@ export async function withSql<T>(fn: (client: Client) => Promise<T>): Promise<T>
     await client.end();
   }
 }
+
+/** A message as the mail catcher returns it (Mailpit's message JSON). */
+export interface CaughtMail {
+  ID: string;
+  Subject: string;
+  From: { Name: string; Address: string };
+  To: { Name: string; Address: string }[];
+  Text: string;
+  HTML: string;
+}
+
+/** The mail catcher the Worker's HTTP transport posts to (started by test/global-setup.ts). */
+export function mailCatcherUrl(): string {
+  return env.EMAIL_API_URL;
+}
+
+/**
+ * Every mail sent to `address`, newest first. `call()` waits for the
+ * request's waitUntil work, so a mail a request sent is already here.
+ */
+export async function mailsTo(address: string): Promise<CaughtMail[]> {
+  const query = encodeURIComponent(`to:"${address}"`);
+  const list = (await (await fetch(`${mailCatcherUrl()}/api/v1/search?query=${query}&limit=1000`)).json()) as {
+    messages: { ID: string }[];
+  };
+  return Promise.all(
+    list.messages.map(async ({ ID }) => (await (await fetch(`${mailCatcherUrl()}/api/v1/message/${ID}`)).json()) as CaughtMail),
+  );
+}
+
+/** The newest mail to `address`; fails the test when there is none. */
+export async function lastMailTo(address: string): Promise<CaughtMail> {
+  const [mail] = await mailsTo(address);
+  if (!mail) throw new Error(`no mail to ${address}`);
+  return mail;
+}
+
+/** The first link in a mail's text whose path contains `path`. */
+export function linkIn(mail: CaughtMail, path: string): string {
+  const link = (mail.Text.match(/https?:\/\/\S+/g) ?? []).find((url) => new URL(url).pathname.includes(path));
+  if (!link) throw new Error(`no ${path} link in "${mail.Subject}"`);
+  return link;
+}
+
+/** A GET of a link from a mail (path and query only, so it reaches the Worker under test). */
+export function openLink(link: string, init: RequestInit = {}, workerEnv?: Env): Promise<Response> {
+  const url = new URL(link, ORIGIN);
+  return call(`${url.pathname}${url.search}`, init, workerEnv);
+}
+
+/**
+ * Runs `request` while another connection holds a lock it must wait for
+ * (`lockSql`, run in an open transaction), then terminates the backend that
+ * waits on it: a database connection lost in the middle of a request.
+ * Returns the request's response and whether a waiting backend was found.
+ */
+export async function loseConnectionMidRequest<T>(
+  lockSql: string,
+  params: unknown[],
+  request: () => Promise<T>,
+): Promise<{ result: T; terminated: boolean }> {
+  const holder = new Client({ connectionString: env.HYPERDRIVE.connectionString });
+  holder.on("error", () => undefined);
+  await holder.connect();
+  let terminated = false;
+  try {
+    await holder.query("begin");
+    await holder.query(lockSql, params);
+    const holderPid = (await holder.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0]!.pid;
+    const pending = request();
+    // Watched from a third connection: inside the holder's transaction,
+    // pg_stat_activity would stay the snapshot taken at its first read.
+    await withSql(async (watcher) => {
+      for (let attempt = 0; attempt < 200 && !terminated; attempt++) {
+        const waiting = await watcher.query<{ pid: number }>(
+          "select pid from pg_stat_activity where $1 = any(pg_blocking_pids(pid))",
+          [holderPid],
+        );
+        for (const { pid } of waiting.rows) {
+          await watcher.query("select pg_terminate_backend($1)", [pid]);
+          terminated = true;
+        }
+        if (!terminated) await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    });
+    await holder.query("rollback");
+    return { result: await pending, terminated };
+  } finally {
+    await holder.end().catch(() => undefined);
+  }
+}

@@ -5,28 +5,88 @@ import { AUTH_PATH, type Config } from "../config";
 import type { Database } from "../db/client";
 import * as schema from "../db/schema";
 import type { Tier } from "../db/schema";
+import { createMailer, type MailBindings } from "../mail";
+import { deleteUserCascade } from "./delete-account";
+import { accountMails, DELETE_ACCOUNT_LINK_EXPIRES_IN } from "./emails";
+import { accountFollowUp, accountPolicy } from "./hooks";
+
+/** What createAuth needs from the request besides its database and config. */
+export interface AuthRuntime {
+  /** The request's ExecutionContext.waitUntil. */
+  waitUntil: (promise: Promise<unknown>) => void;
+  /** The Worker's env, for the send_email binding. */
+  bindings: MailBindings;
+}
 
 /**
  * Builds better-auth over the request's own Drizzle instance, so auth and the
  * app's routes share one connection. Built per request because the instance
  * holds that connection; nothing here is cached across requests.
  */
-export function createAuth(db: Database, config: Config) {
+export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
+  const mails = accountMails({ db, config, mailer: createMailer(config.mail, runtime.bindings), waitUntil: runtime.waitUntil });
   return betterAuth({
     appName: "edge-auth",
     baseURL: config.origin,
     basePath: AUTH_PATH,
     secret: config.secret,
     trustedOrigins: config.trustedOrigins,
-    database: drizzleAdapter(db, { provider: "pg", schema }),
-    emailAndPassword: { enabled: true },
+    // transaction: better-auth's multi-step writes (sign-up, password reset:
+    // spend the token + revoke sessions + set the password) commit or fail
+    // as one. The request's single connection carries the transaction.
+    database: drizzleAdapter(db, { provider: "pg", schema, transaction: true }),
+    emailAndPassword: {
+      enabled: true,
+      requireEmailVerification: config.verification.required,
+      sendResetPassword: mails.sendResetPassword,
+      resetPasswordTokenExpiresIn: config.resetPasswordExpiresIn,
+      revokeSessionsOnPasswordReset: true,
+    },
+    emailVerification: {
+      sendVerificationEmail: mails.sendVerificationEmail,
+      // Sent whether or not verification is required, so an address can
+      // always be proven.
+      sendOnSignUp: true,
+      // Throttled per address in the mail callback (EMAIL_RESEND_INTERVAL).
+      sendOnSignIn: true,
+      autoSignInAfterVerification: config.verification.autoSignIn,
+      expiresIn: config.verification.expiresIn,
+    },
+    session: {
+      expiresIn: config.session.expiresIn,
+      updateAge: config.session.updateAge,
+      freshAge: config.session.freshAge,
+    },
+    // Reset and deletion tokens are stored as SHA-256 hashes; the raw token
+    // exists only in the mail. (Verification links are signed JWTs and are
+    // not stored at all.)
+    verification: {
+      storeIdentifier: "hashed",
+      // better-auth would sweep expired rows on lookups, per instance, so on
+      // every request here; the hourly cron does it instead.
+      disableCleanup: true,
+    },
     user: {
       additionalFields: {
         // input: false: no sign-up or update-user body can set it; only the
         // admin tier route changes it (and records who did).
         tier: { type: ["anonymous", "free", "member"], required: false, defaultValue: "free", input: false },
       },
+      // POST /change-email mails a link to the new address; nothing changes
+      // until it is opened (better-auth's flow without a confirmation to the
+      // old address).
+      changeEmail: { enabled: true },
+      deleteUser: {
+        enabled: true,
+        // "email": every deletion needs the emailed link; "fresh-session":
+        // a session younger than SESSION_FRESH_AGE (or the password) is enough.
+        sendDeleteAccountVerification:
+          config.deleteAccountConfirmation === "email" ? mails.sendDeleteAccountVerification : undefined,
+        deleteTokenExpiresIn: DELETE_ACCOUNT_LINK_EXPIRES_IN,
+        beforeDelete: deleteUserCascade(db),
+      },
     },
+    hooks: { before: accountPolicy, after: accountFollowUp(mails) },
     databaseHooks: {
       user: {
         create: {

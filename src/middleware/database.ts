@@ -12,7 +12,10 @@ import { errorResponse } from "../errors";
 export const withDatabase = createMiddleware<AppEnv>(async (c, next) => {
   const connection = await connect(c.env.HYPERDRIVE.connectionString);
   c.set("db", connection.db);
-  c.set("auth", createAuth(connection.db, c.var.config));
+  c.set(
+    "auth",
+    createAuth(connection.db, c.var.config, { waitUntil: (p) => c.executionCtx.waitUntil(p), bindings: c.env }),
+  );
   try {
     await next();
   } finally {

@@ -1,0 +1,85 @@
+import type { Config } from "../config";
+import type { Database } from "../db/client";
+import { sendInBackground, type Mailer } from "../mail";
+import { composeMail, type MailKind } from "../mail/templates";
+import { claimMailSlot } from "./throttle";
+
+/** How long an emailed account deletion link works, in seconds. */
+export const DELETE_ACCOUNT_LINK_EXPIRES_IN = 60 * 60;
+
+export interface MailDeps {
+  db: Database;
+  config: Config;
+  mailer: Mailer;
+  /** The request's ExecutionContext.waitUntil: mail goes out after the response. */
+  waitUntil: (promise: Promise<unknown>) => void;
+}
+
+interface LinkCallbackData {
+  user: { id: string; email: string };
+  url: string;
+  token: string;
+}
+
+/**
+ * better-auth's mail callbacks. They run inside its handler and on the
+ * request's database connection, so the throttle check happens here (before
+ * the response) and only the provider call is deferred: work on the
+ * connection after the response would race its close.
+ */
+export function accountMails({ db, config, mailer, waitUntil }: MailDeps) {
+  const site = new URL(config.origin).host;
+  // Per request, like the auth instance this belongs to.
+  let resetRequestHandled = false;
+
+  async function send(kind: MailKind, { user, url }: LinkCallbackData, expiresIn: number, throttled: boolean) {
+    // The anonymous plugin's made-up addresses are on .invalid (RFC 2606),
+    // which no mail can reach.
+    if (/\.invalid$/i.test(user.email)) return;
+    // Unauthenticated requests trigger these mails; the limit keeps anyone
+    // from flooding someone else's inbox through us.
+    if (throttled && !(await claimMailSlot(db, kind, user, config.mail.resendInterval))) {
+      console.log(`mail_throttled: ${kind}`);
+      return;
+    }
+    sendInBackground(waitUntil, mailer, kind, composeMail(kind, { to: user.email, url, expiresIn, site }));
+  }
+
+  return {
+    /** Sign-up, unverified sign-in, resend, and the new address of an email change. */
+    sendVerificationEmail: (data: LinkCallbackData) =>
+      send(isEmailChange(data.token) ? "change-email" : "verify-email", data, config.verification.expiresIn, true),
+    sendResetPassword: (data: LinkCallbackData) => {
+      resetRequestHandled = true;
+      return send("reset-password", data, config.resetPasswordExpiresIn, true);
+    },
+    /**
+     * After a request-password-reset that mailed nothing because no user has
+     * the address: claim the same throttle slot a known address would have.
+     * Both answers then cost the same round trips and one write each (plus
+     * the token for a known user), and the limit holds per address whether
+     * or not it exists. (The row's value is empty: there is no user to own it.)
+     */
+    async afterResetRequest(email: unknown) {
+      if (resetRequestHandled || typeof email !== "string") return;
+      await claimMailSlot(db, "reset-password", { id: "", email }, config.mail.resendInterval);
+    },
+    // Needs a signed-in session to ask for; not throttled.
+    sendDeleteAccountVerification: (data: LinkCallbackData) =>
+      send("delete-account", data, DELETE_ACCOUNT_LINK_EXPIRES_IN, false),
+  };
+}
+
+/**
+ * better-auth sends both kinds through sendVerificationEmail; an email-change
+ * token is the one whose (signed, just issued) payload names the new address.
+ */
+function isEmailChange(token: string): boolean {
+  try {
+    const payload = token.split(".")[1] ?? "";
+    const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
+    return Boolean((JSON.parse(json) as { updateTo?: unknown }).updateTo);
+  } catch {
+    return false;
+  }
+}

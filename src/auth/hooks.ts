@@ -1,0 +1,65 @@
+import { APIError, createAuthMiddleware, isAPIError } from "better-auth/api";
+import { verifyJWT } from "better-auth/crypto";
+
+export const TOKEN_ALREADY_USED = {
+  code: "TOKEN_ALREADY_USED",
+  message: "This verification link has already been used: the email address is verified, so sign in",
+};
+
+/** App policy on better-auth's own endpoints, before its handlers run. */
+export const accountPolicy = createAuthMiddleware(async (ctx) => {
+  switch (ctx.path) {
+    case "/change-password":
+      // Revoking the other sessions is the default; a client opts out with
+      // `revokeOtherSessions: false`.
+      if (ctx.body && typeof ctx.body === "object" && ctx.body.revokeOtherSessions === undefined) {
+        return { context: { body: { ...ctx.body, revokeOtherSessions: true } } };
+      }
+      return;
+    case "/verify-email":
+      return refuseUsedVerificationLink(ctx);
+  }
+});
+
+type HookContext = Parameters<Parameters<typeof createAuthMiddleware>[0]>[0];
+
+/**
+ * better-auth's verification links are signed, expiring JWTs, not rows, so
+ * "used" is a state of the user: a link for an address that is already
+ * verified has done its job. better-auth answers such a link with a bare
+ * success (and no session); this answers it with an error that says so.
+ * Only a link with a valid signature gets this answer, so it tells nothing
+ * about addresses to someone who makes up tokens.
+ */
+async function refuseUsedVerificationLink(ctx: HookContext) {
+  const token = ctx.query?.token;
+  if (typeof token !== "string") return;
+  const payload = await verifyJWT(token, ctx.context.secret);
+  // Invalid, expired and email-change tokens: the handler's own answers.
+  if (!payload || payload.updateTo || typeof payload.email !== "string") return;
+  const found = await ctx.context.internalAdapter.findUserByEmail(payload.email);
+  if (!found?.user.emailVerified || (payload.userId && payload.userId !== found.user.id)) return;
+  const callbackURL = ctx.query?.callbackURL;
+  if (typeof callbackURL === "string" && callbackURL) {
+    // An untrusted callbackURL is the handler's to refuse (403), never ours to follow.
+    if (!ctx.context.isTrustedOrigin(callbackURL, { allowRelativePaths: true })) return;
+    throw ctx.redirect(withErrorParam(callbackURL, TOKEN_ALREADY_USED.code));
+  }
+  throw APIError.from("BAD_REQUEST", TOKEN_ALREADY_USED);
+}
+
+/** Adds `error=<code>` to a possibly relative URL, as better-auth's own error redirects do. */
+function withErrorParam(url: string, code: string): string {
+  const hashAt = url.indexOf("#");
+  const [base, hash] = hashAt < 0 ? [url, ""] : [url.slice(0, hashAt), url.slice(hashAt)];
+  return `${base}${base.includes("?") ? "&" : "?"}error=${encodeURIComponent(code)}${hash}`;
+}
+
+/** App policy after better-auth's handlers, for the request this auth instance serves. */
+export function accountFollowUp(mails: { afterResetRequest(email: unknown): Promise<void> }) {
+  return createAuthMiddleware(async (ctx) => {
+    if (ctx.path === "/request-password-reset" && !isAPIError(ctx.context.returned)) {
+      await mails.afterResetRequest(ctx.body?.email);
+    }
+  });
+}

@@ -1,0 +1,83 @@
+// Change email: a link goes to the new address, and nothing changes until it
+// is opened; the link works once; a taken address gets the same answer and no mail.
+import { describe, expect, it } from "vitest";
+import { call, envWith, lastMailTo, linkIn, mailsTo, openLink, ORIGIN, postJson, signUp, uniqueEmail, withSql } from "./helpers";
+
+const emailOf = (userId: string) =>
+  withSql(async (sql) => (await sql.query(`select email, email_verified from "user" where id = $1`, [userId])).rows[0]);
+
+describe("change-email", () => {
+  it("mails the new address and changes nothing until the link is opened", async () => {
+    const { email, password, user, cookie } = await signUp();
+    await withSql((sql) => sql.query(`update "user" set email_verified = true where id = $1`, [user.id]));
+    const newEmail = uniqueEmail("moved");
+
+    const response = await postJson("/api/auth/change-email", { newEmail, callbackURL: `${ORIGIN}/settings` }, { headers: { cookie } });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: true });
+    expect(await emailOf(user.id)).toEqual({ email, email_verified: true });
+
+    const mail = await lastMailTo(newEmail);
+    expect(mail.Subject).toBe("Confirm your new email address");
+    expect(mail.Text).toContain("Nothing changes until you open the link.");
+    // Nothing went to the old address about it.
+    expect((await mailsTo(email)).filter((m) => m.Subject !== "Verify your email address")).toEqual([]);
+
+    const link = linkIn(mail, "/verify-email");
+    const opened = await openLink(link, { headers: { cookie } });
+    expect(opened.status).toBe(302);
+    expect(opened.headers.get("location")).toBe(`${ORIGIN}/settings`);
+    // Proven by the link in the new mailbox: still verified.
+    expect(await emailOf(user.id)).toEqual({ email: newEmail, email_verified: true });
+
+    expect((await postJson("/api/auth/sign-in/email", { email: newEmail, password })).status).toBe(200);
+    expect((await postJson("/api/auth/sign-in/email", { email, password })).status).toBe(401);
+
+    // The link works once: the account no longer has the old address it was issued for.
+    const again = await openLink(new URL(link).pathname + "?token=" + new URL(link).searchParams.get("token"));
+    expect(again.status).toBe(401);
+    expect(await again.json()).toMatchObject({ code: "INVALID_TOKEN" });
+  });
+
+  it("works from the mail without the session cookie too (the token names the user)", async () => {
+    const { user, cookie } = await signUp();
+    const newEmail = uniqueEmail("moved-nocookie");
+    await postJson("/api/auth/change-email", { newEmail }, { headers: { cookie } });
+    const opened = await openLink(linkIn(await lastMailTo(newEmail), "/verify-email"));
+    expect(opened.status).toBe(302);
+    expect((await emailOf(user.id)).email).toBe(newEmail);
+  });
+
+  it("answers the same for an address that is taken, and mails no one", async () => {
+    const taken = await signUp();
+    const { cookie, email, user } = await signUp();
+    const response = await postJson("/api/auth/change-email", { newEmail: taken.email }, { headers: { cookie } });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: true });
+    expect((await mailsTo(taken.email)).filter((m) => m.Subject === "Confirm your new email address")).toEqual([]);
+    expect((await emailOf(user.id)).email).toBe(email);
+  });
+
+  it("needs a session", async () => {
+    const response = await postJson("/api/auth/change-email", { newEmail: uniqueEmail() });
+    expect(response.status).toBe(401);
+  });
+
+  it("refuses a callbackURL outside the trusted origins", async () => {
+    const { cookie } = await signUp();
+    const newEmail = uniqueEmail("moved-evil");
+    const response = await postJson("/api/auth/change-email", { newEmail, callbackURL: "https://evil.example/" }, { headers: { cookie } });
+    expect(response.status).toBe(403);
+    expect(await mailsTo(newEmail)).toEqual([]);
+  });
+
+  it("keeps /api/me in step once confirmed", async () => {
+    const verifying = envWith({ REQUIRE_EMAIL_VERIFICATION: "true" });
+    const { user, cookie } = await signUp();
+    const newEmail = uniqueEmail("moved-me");
+    await postJson("/api/auth/change-email", { newEmail }, { headers: { cookie } }, verifying);
+    await openLink(linkIn(await lastMailTo(newEmail), "/verify-email"), { headers: { cookie } }, verifying);
+    const me = await call("/api/me", { headers: { cookie } }, verifying);
+    expect(await me.json()).toMatchObject({ id: user.id, email: newEmail });
+  });
+});

@@ -1,0 +1,205 @@
+// Password reset and change, end to end through the Worker and the mail
+// catcher: enumeration-safe request, single-use hashed token with an expiry,
+// every session revoked by a reset, change-password revoking by default.
+import { describe, expect, it } from "vitest";
+import { call, cookiesFrom, lastMailTo, linkIn, mailsTo, openLink, ORIGIN, postJson, signUp, uniqueEmail, withSql } from "./helpers";
+
+const NEW_PASSWORD = "a brand new passphrase 42";
+
+/** What the reset link carries: `/api/auth/reset-password/<token>?callbackURL=...`. */
+function resetTokenOf(link: string): string {
+  return decodeURIComponent(new URL(link).pathname.split("/").pop()!);
+}
+
+async function requestReset(email: string, redirectTo = `${ORIGIN}/reset`) {
+  return postJson("/api/auth/request-password-reset", { email, redirectTo });
+}
+
+async function sha256base64url(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  return btoa(String.fromCharCode(...digest)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+const sessionCount = (userId: string) =>
+  withSql(async (sql) => (await sql.query(`select count(*)::int as n from session where user_id = $1`, [userId])).rows[0].n as number);
+
+const getSession = async (cookie: string) => (await call("/api/auth/get-session", { headers: { cookie } })).json();
+
+describe("request-password-reset", () => {
+  it("answers a known and an unknown address with the same status and body", async () => {
+    const { email } = await signUp();
+    const known = await requestReset(email);
+    const unknown = await requestReset(uniqueEmail("nobody"));
+    expect(unknown.status).toBe(known.status);
+    expect(known.status).toBe(200);
+    expect(await unknown.text()).toBe(await known.text());
+    expect(known.headers.getSetCookie()).toEqual(unknown.headers.getSetCookie());
+  });
+
+  it("mails a link that leads to the callbackURL with the token", async () => {
+    const { email } = await signUp();
+    await requestReset(email);
+    const mail = await lastMailTo(email);
+    expect(mail.Subject).toBe("Reset your password");
+    const link = linkIn(mail, "/reset-password/");
+    expect(new URL(link).origin).toBe(ORIGIN);
+    const opened = await openLink(link);
+    expect(opened.status).toBe(302);
+    expect(opened.headers.get("location")).toBe(`${ORIGIN}/reset?token=${resetTokenOf(link)}`);
+  });
+
+  it("refuses a redirectTo outside the trusted origins", async () => {
+    const { email } = await signUp();
+    const response = await requestReset(email, "https://evil.example/reset");
+    expect(response.status).toBe(403);
+    expect((await mailsTo(email)).filter((m) => m.Subject === "Reset your password")).toEqual([]);
+  });
+
+  it("stores the token only as its SHA-256 hash: the raw token is in no verification row", async () => {
+    const { email, user } = await signUp();
+    await requestReset(email);
+    const token = resetTokenOf(linkIn(await lastMailTo(email), "/reset-password/"));
+    const rows = await withSql(async (sql) => (await sql.query(`select * from verification`)).rows);
+    expect(JSON.stringify(rows)).not.toContain(token);
+    // What is stored is the hash of better-auth's identifier, pointing at the user.
+    const hashed = await sha256base64url(`reset-password:${token}`);
+    const mine = rows.filter((row) => row.identifier === hashed);
+    expect(mine).toHaveLength(1);
+    expect(mine[0].value).toBe(user.id);
+    // Default lifetime: one hour.
+    const lifetime = new Date(mine[0].expires_at).getTime() - new Date(mine[0].created_at).getTime();
+    expect(Math.abs(lifetime - 60 * 60 * 1000)).toBeLessThan(5_000);
+  });
+
+  it("mails one reset link per address per interval; the answer does not change", async () => {
+    const { email } = await signUp();
+    const first = await requestReset(email);
+    const second = await requestReset(email);
+    expect(await second.text()).toBe(await first.text());
+    expect((await mailsTo(email)).filter((m) => m.Subject === "Reset your password")).toHaveLength(1);
+  });
+
+  it("mails nothing to an anonymous user's made-up address", async () => {
+    const anonymous = await call("/api/auth/sign-in/anonymous", { method: "POST" });
+    const { user } = (await anonymous.json()) as { user: { email: string } };
+    expect(user.email).toMatch(/\.invalid$/);
+    expect((await requestReset(user.email)).status).toBe(200);
+    expect(await mailsTo(user.email)).toEqual([]);
+  });
+
+  it("holds the same limit for an address nobody has yet (same work either way)", async () => {
+    const email = uniqueEmail("later");
+    await requestReset(email);
+    const slot = `mail-throttle:${await sha256base64url(`reset-password:${email}`)}`;
+    const rows = await withSql(async (sql) => (await sql.query(`select value from verification where id = $1`, [slot])).rows);
+    expect(rows).toEqual([{ value: "" }]);
+    // Whoever signs up with it within the interval gets no reset mail yet.
+    await postJson("/api/auth/sign-up/email", { email, password: "correct horse battery staple", name: "Late" });
+    expect((await requestReset(email)).status).toBe(200);
+    expect((await mailsTo(email)).filter((m) => m.Subject === "Reset your password")).toEqual([]);
+  });
+});
+
+describe("reset-password", () => {
+  it("sets the new password and revokes every session of the user", async () => {
+    const { email, password, user, cookie } = await signUp();
+    const other = cookiesFrom(await postJson("/api/auth/sign-in/email", { email, password }));
+    expect(await sessionCount(user.id)).toBe(2);
+
+    await requestReset(email);
+    const token = resetTokenOf(linkIn(await lastMailTo(email), "/reset-password/"));
+    const reset = await postJson("/api/auth/reset-password", { token, newPassword: NEW_PASSWORD });
+    expect(reset.status).toBe(200);
+    expect(await reset.json()).toEqual({ status: true });
+
+    expect(await sessionCount(user.id)).toBe(0);
+    expect(await getSession(cookie)).toBeNull();
+    expect(await getSession(other)).toBeNull();
+    expect((await call("/api/me", { headers: { cookie } })).status).toBe(401);
+    expect((await postJson("/api/auth/sign-in/email", { email, password })).status).toBe(401);
+    expect((await postJson("/api/auth/sign-in/email", { email, password: NEW_PASSWORD })).status).toBe(200);
+  });
+
+  it("works once: the same token again is refused with INVALID_TOKEN", async () => {
+    const { email } = await signUp();
+    await requestReset(email);
+    const link = linkIn(await lastMailTo(email), "/reset-password/");
+    const token = resetTokenOf(link);
+    expect((await postJson("/api/auth/reset-password", { token, newPassword: NEW_PASSWORD })).status).toBe(200);
+
+    const again = await postJson("/api/auth/reset-password", { token, newPassword: "yet another password 7" });
+    expect(again.status).toBe(400);
+    expect(await again.json()).toMatchObject({ code: "INVALID_TOKEN" });
+    expect((await postJson("/api/auth/sign-in/email", { email, password: NEW_PASSWORD })).status).toBe(200);
+    // The emailed link now lands on the callbackURL with the error instead of the token.
+    const opened = await openLink(link);
+    expect(opened.headers.get("location")).toBe(`${ORIGIN}/reset?error=INVALID_TOKEN`);
+  });
+
+  it("is refused once the token has expired, and changes nothing", async () => {
+    const { email, password, cookie } = await signUp();
+    await requestReset(email);
+    const link = linkIn(await lastMailTo(email), "/reset-password/");
+    const token = resetTokenOf(link);
+    const hashed = await sha256base64url(`reset-password:${token}`);
+    await withSql((sql) => sql.query(`update verification set expires_at = now() - interval '1 second' where identifier = $1`, [hashed]));
+
+    const response = await postJson("/api/auth/reset-password", { token, newPassword: NEW_PASSWORD });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: "INVALID_TOKEN" });
+    expect((await openLink(link)).headers.get("location")).toBe(`${ORIGIN}/reset?error=INVALID_TOKEN`);
+    expect(await getSession(cookie)).not.toBeNull();
+    expect((await postJson("/api/auth/sign-in/email", { email, password })).status).toBe(200);
+  });
+
+  it("refuses a made-up token", async () => {
+    const response = await postJson("/api/auth/reset-password", { token: "not-a-real-token-123456", newPassword: NEW_PASSWORD });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: "INVALID_TOKEN" });
+  });
+});
+
+describe("change-password", () => {
+  async function twoSessions() {
+    const signedUp = await signUp();
+    const other = cookiesFrom(await postJson("/api/auth/sign-in/email", { email: signedUp.email, password: signedUp.password }));
+    return { ...signedUp, other };
+  }
+
+  it("needs the current password", async () => {
+    const { cookie } = await twoSessions();
+    const response = await postJson(
+      "/api/auth/change-password",
+      { currentPassword: "not my password 1", newPassword: NEW_PASSWORD },
+      { headers: { cookie } },
+    );
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: "INVALID_PASSWORD" });
+  });
+
+  it("revokes the other sessions by default and keeps the caller signed in with a new session", async () => {
+    const { email, password, cookie, other, user } = await twoSessions();
+    const response = await postJson("/api/auth/change-password", { currentPassword: password, newPassword: NEW_PASSWORD }, { headers: { cookie } });
+    expect(response.status).toBe(200);
+    const fresh = cookiesFrom(response);
+    expect(fresh).toMatch(/better-auth\.session_token=[^;]/);
+
+    expect(await getSession(other)).toBeNull();
+    expect(await getSession(cookie)).toBeNull();
+    expect(await getSession(fresh)).toMatchObject({ user: { id: user.id } });
+    expect(await sessionCount(user.id)).toBe(1);
+    expect((await postJson("/api/auth/sign-in/email", { email, password: NEW_PASSWORD })).status).toBe(200);
+  });
+
+  it("keeps the other sessions with revokeOtherSessions: false", async () => {
+    const { password, cookie, other } = await twoSessions();
+    const response = await postJson(
+      "/api/auth/change-password",
+      { currentPassword: password, newPassword: NEW_PASSWORD, revokeOtherSessions: false },
+      { headers: { cookie } },
+    );
+    expect(response.status).toBe(200);
+    expect(await getSession(other)).not.toBeNull();
+    expect(await getSession(cookie)).not.toBeNull();
+  });
+});

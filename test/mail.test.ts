@@ -1,0 +1,169 @@
+// The mail path: both transports, sending after the response, and a failing
+// provider that is logged (without the token) but never fails the request.
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { MailConfig } from "../src/config";
+import { createMailer } from "../src/mail";
+import { composeMail, type MailKind } from "../src/mail/templates";
+import worker from "../src/index";
+import { envWith, mailCatcherUrl, mailsTo, ORIGIN, postJson, signUp, uniqueEmail } from "./helpers";
+
+const PASSWORD = "correct horse battery staple";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** Everything console.error was called with during `fn`, one string per call. */
+async function errorsDuring(fn: () => Promise<unknown>): Promise<string[]> {
+  const errors: string[] = [];
+  vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => {
+    errors.push(args.map((a) => (a instanceof Error ? `${a.name}: ${a.message}` : String(a))).join(" "));
+  });
+  await fn();
+  return errors;
+}
+
+describe("HTTP transport", () => {
+  const config: MailConfig = {
+    transport: "http",
+    from: "Example <no-reply@example.com>",
+    apiUrl: "https://mail.example.com/v1",
+    apiKey: "re_test_key",
+    resendInterval: 60,
+  };
+
+  it("posts Resend's JSON with the bearer key", async () => {
+    const fetchSpy = vi.spyOn(globalThis, "fetch").mockResolvedValue(new Response('{"id":"1"}', { status: 200 }));
+    await createMailer(config, {}).send({ to: "a@example.com", subject: "S", text: "T", html: "<p>H</p>" });
+    expect(fetchSpy).toHaveBeenCalledTimes(1);
+    const [url, init] = fetchSpy.mock.calls[0]!;
+    expect(url).toBe("https://mail.example.com/v1/emails");
+    expect(init?.method).toBe("POST");
+    expect(new Headers(init?.headers).get("authorization")).toBe("Bearer re_test_key");
+    expect(new Headers(init?.headers).get("content-type")).toBe("application/json");
+    expect(JSON.parse(String(init?.body))).toEqual({
+      from: "Example <no-reply@example.com>",
+      to: ["a@example.com"],
+      subject: "S",
+      text: "T",
+      html: "<p>H</p>",
+    });
+  });
+
+  it("turns a provider error into a MailError that names only the status", async () => {
+    vi.spyOn(globalThis, "fetch").mockResolvedValue(new Response('{"message":"secret stuff a@example.com"}', { status: 422 }));
+    await expect(createMailer(config, {}).send({ to: "a@example.com", subject: "S", text: "T", html: "H" })).rejects.toThrow(
+      /^provider answered 422$/,
+    );
+  });
+});
+
+describe("Cloudflare transport", () => {
+  it("sends through the send_email binding with the configured From", async () => {
+    const sent: unknown[] = [];
+    const binding = { send: async (message: unknown) => void sent.push(message) } as unknown as SendEmail;
+    const workerEnv = envWith({ EMAIL_TRANSPORT: "cloudflare", EMAIL: binding });
+    const email = uniqueEmail("cf");
+    const response = await postJson("/api/auth/sign-up/email", { email, password: PASSWORD, name: "Cee" }, {}, workerEnv);
+    expect(response.status).toBe(200);
+    expect(sent).toEqual([
+      {
+        from: "edge-auth tests <no-reply@edge-auth.test>",
+        to: email,
+        subject: "Verify your email address",
+        text: expect.stringContaining(`${ORIGIN}/api/auth/verify-email?token=`),
+        html: expect.stringContaining("<html"),
+      },
+    ]);
+    expect(await mailsTo(email)).toEqual([]);
+  });
+
+  it("logs a binding failure by its code and still answers the request", async () => {
+    const binding = {
+      send: async () => {
+        throw Object.assign(new Error("sender a@b.c not verified"), { code: "E_SENDER_NOT_VERIFIED" });
+      },
+    } as unknown as SendEmail;
+    const workerEnv = envWith({ EMAIL_TRANSPORT: "cloudflare", EMAIL: binding });
+    let status = 0;
+    const errors = await errorsDuring(async () => {
+      status = (await postJson("/api/auth/sign-up/email", { email: uniqueEmail("cf-fail"), password: PASSWORD, name: "C" }, {}, workerEnv))
+        .status;
+    });
+    expect(status).toBe(200);
+    expect(errors).toEqual(["mail_failed: verify-email via cloudflare: send_email failed (E_SENDER_NOT_VERIFIED)"]);
+  });
+
+  it("works with the simulated binding from wrangler.toml", async () => {
+    const workerEnv = envWith({ EMAIL_TRANSPORT: "cloudflare" });
+    const errors = await errorsDuring(async () => {
+      const response = await postJson("/api/auth/sign-up/email", { email: uniqueEmail("cf-sim"), password: PASSWORD, name: "S" }, {}, workerEnv);
+      expect(response.status).toBe(200);
+    });
+    expect(errors.filter((e) => e.startsWith("mail_failed"))).toEqual([]);
+  });
+});
+
+describe("a failing or slow provider", () => {
+  it("a 500 from the provider is logged without the token and the request still succeeds", async () => {
+    const failing = envWith({ EMAIL_API_URL: `${mailCatcherUrl()}/status/500` });
+    const { email } = await signUp();
+    let status = 0;
+    let body = "";
+    const errors = await errorsDuring(async () => {
+      const response = await postJson("/api/auth/request-password-reset", { email }, {}, failing);
+      status = response.status;
+      body = await response.text();
+    });
+    expect(status).toBe(200);
+    expect(JSON.parse(body)).toMatchObject({ status: true });
+    expect(errors).toEqual(["mail_failed: reset-password via http: provider answered 500"]);
+    expect(errors.join("\n")).not.toMatch(/token|reset-password\/|@/);
+    expect((await mailsTo(email)).filter((m) => m.Subject === "Reset your password")).toEqual([]);
+  });
+
+  it("an unreachable provider is logged the same way", async () => {
+    const unreachable = envWith({ EMAIL_API_URL: "http://127.0.0.1:1" });
+    const errors = await errorsDuring(async () => {
+      const response = await postJson("/api/auth/sign-up/email", { email: uniqueEmail("down"), password: PASSWORD, name: "D" }, {}, unreachable);
+      expect(response.status).toBe(200);
+    });
+    expect(errors).toEqual(["mail_failed: verify-email via http: could not reach the provider"]);
+  });
+
+  it("the response does not wait for a slow provider: the mail lands after it, in waitUntil", async () => {
+    const slow = envWith({ EMAIL_API_URL: `${mailCatcherUrl()}/delay/1500` });
+    const email = uniqueEmail("slow");
+    const ctx = createExecutionContext();
+    const request = new Request(`${ORIGIN}/api/auth/sign-up/email`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: ORIGIN },
+      body: JSON.stringify({ email, password: PASSWORD, name: "Slow" }),
+    });
+    const response = await worker.fetch(request, slow, ctx);
+    expect(response.status).toBe(200);
+    expect(await mailsTo(email)).toEqual([]);
+    await waitOnExecutionContext(ctx);
+    expect(await mailsTo(email)).toHaveLength(1);
+  });
+});
+
+describe("mail texts", () => {
+  const kinds: MailKind[] = ["verify-email", "reset-password", "change-email", "delete-account"];
+  const url = "https://auth.example.com/api/auth/x?token=a&callbackURL=%2F<script>";
+
+  it.each(kinds)("%s has a text and an HTML version with the same link", (kind) => {
+    const mail = composeMail(kind, { to: "a@example.com", url, expiresIn: 3600, site: "auth.example.com" });
+    expect(mail.to).toBe("a@example.com");
+    expect(mail.subject).toMatch(/^[A-Z][a-z ]+$/);
+    expect(mail.text).toContain(url);
+    expect(mail.text).toContain("auth.example.com");
+    expect(mail.text).toMatch(/1 hour/);
+    expect(mail.html).toContain('<html lang="en">');
+    expect(mail.html).toContain(`<title>${mail.subject}</title>`);
+    // Escaped, never raw markup from the URL.
+    expect(mail.html).not.toContain("<script>");
+    expect(mail.html).toContain("https://auth.example.com/api/auth/x?token=a&#38;callbackURL=%2F&#60;script&#62;");
+  });
+});

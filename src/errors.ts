@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { isConnectionError } from "./db/client";
+import { describeError, isConnectionError, sqlState } from "./db/client";
 
 export interface ErrorBody {
   error: { code: string; message: string; [detail: string]: unknown };
@@ -31,15 +31,20 @@ const STATUS_CODES: Partial<Record<number, string>> = {
 
 export function onError(err: Error, c: Context) {
   if (isConnectionError(err)) {
-    console.error(`database_unavailable: ${err.message}`);
+    console.error(`database_unavailable: ${describeError(err)}`);
     return errorResponse(c, 503, "database_unavailable", "The database is unavailable; try again shortly");
   }
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode;
     return errorResponse(c, status, STATUS_CODES[status] ?? "http_error", err.message || "Request failed");
   }
-  // Unexpected: log it for the operator, tell the client nothing internal.
-  console.error("unhandled_error", err);
+  // SQLSTATE class 22 (data exception: a NUL byte, an out-of-range number...)
+  // means the request carried a value the database cannot take.
+  if (sqlState(err)?.startsWith("22")) {
+    return errorResponse(c, 400, "bad_request", "The request contains a value the database cannot store");
+  }
+  // Unexpected: log what went wrong (never query parameters), tell the client nothing internal.
+  console.error(`unhandled_error: ${describeError(err)}`);
   return errorResponse(c, 500, "internal_error", "Internal server error");
 }
 

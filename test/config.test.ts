@@ -50,9 +50,10 @@ describe("config validation", () => {
     expect(body.error.message).toBe("APP_SECRET is required; AUTH_BASE_URL is required");
   });
 
-  it("accepts a trailing slash on AUTH_BASE_URL and trusts TRUSTED_ORIGINS", async () => {
-    const workerEnv = envWith({ AUTH_BASE_URL: "https://auth.example.com/api/", TRUSTED_ORIGINS: "https://app.example.com" });
-    const response = await call("/api/auth/get-session", { headers: { origin: "https://app.example.com" } }, workerEnv);
+  it("accepts a trailing slash on AUTH_BASE_URL, and trusts its origin", async () => {
+    const workerEnv = envWith({ AUTH_BASE_URL: "https://auth.example.com/api/" });
+    const response = await call("/api/health", { headers: { origin: "https://auth.example.com" } }, workerEnv);
     expect(response.status).toBe(200);
+    expect(response.headers.get("access-control-allow-origin")).toBe("https://auth.example.com");
   });
 });

@@ -148,6 +148,10 @@ describe("tier changes", () => {
     expect(malformed.status).toBe(400);
     expect(await malformed.json()).toMatchObject({ error: { code: "bad_request" } });
 
+    const nul = await call(`/api/admin/users/%00/tier`, { headers: { cookie: admin.cookie } });
+    expect(nul.status).toBe(400);
+    expect(await nul.json()).toMatchObject({ error: { code: "bad_request" } });
+
     const unknown = await putJson(`/api/admin/users/no-such-user/tier`, { tier: "member" }, admin.cookie);
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ error: { code: "user_not_found" } });

@@ -11,8 +11,13 @@ export class DatabaseUnavailableError extends Error {
 
 export interface Connection {
   db: Database;
-  /** True once the connection has failed; queries after that cannot succeed. */
+  /** True once the client has reported its socket failing. */
   readonly lost: boolean;
+  /**
+   * Whether the connection still answers. The client's error event can trail
+   * the failed query, so after a failure this is the reliable question.
+   */
+  alive(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -22,13 +27,51 @@ const CONNECT_TIMEOUT_MS = 5_000;
 // SQLSTATE classes that mean "the server is not there for you right now":
 // 08 connection exception, 57P01..57P03 shutdown/cannot connect, 53300 too many connections.
 const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|53300)$/;
+const CONNECTION_MESSAGE =
+  /connection (terminated|refused|reset|lost|timeout)|connection error|not queryable|network connection lost|stream was cancelled|socket has been closed/i;
+
+/**
+ * The error and its causes, outermost first. Drizzle wraps driver errors in a
+ * DrizzleQueryError whose own message quotes the SQL and its parameters, so
+ * only the causes' messages and codes say what went wrong.
+ */
+function chain(err: unknown): Error[] {
+  const errors: Error[] = [];
+  for (let e = err; e instanceof Error && errors.length < 8; e = e.cause) errors.push(e);
+  return errors;
+}
+
+const isQueryWrapper = (e: Error) => e.name === "DrizzleQueryError";
 
 export function isConnectionError(err: unknown): boolean {
-  if (err instanceof DatabaseUnavailableError) return true;
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === "string" && (UNAVAILABLE_SQLSTATE.test(code) || code.startsWith("ECONN"))) return true;
-  return /connection (terminated|refused|reset|lost|timeout)|network connection lost|stream was cancelled/i.test(err.message);
+  return chain(err).some((e) => {
+    if (e instanceof DatabaseUnavailableError) return true;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && (UNAVAILABLE_SQLSTATE.test(code) || code.startsWith("ECONN"))) return true;
+    return !isQueryWrapper(e) && CONNECTION_MESSAGE.test(e.message);
+  });
+}
+
+/** The PostgreSQL SQLSTATE of a failed query, if the failure came from the server. */
+export function sqlState(err: unknown): string | undefined {
+  for (const e of chain(err)) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+/**
+ * A one-line description that is safe to log: error names, SQLSTATE and the
+ * driver's message, never the SQL parameters (tokens, emails, hashes).
+ */
+export function describeError(err: unknown): string {
+  const errors = chain(err);
+  if (errors.length === 0) return String(err);
+  const names = errors.map((e) => e.name).join(" <- ");
+  const root = errors.find((e) => !isQueryWrapper(e));
+  const code = sqlState(err);
+  return `${names}${code ? ` [${code}]` : ""}${root ? `: ${root.message}` : ""}`;
 }
 
 /**
@@ -54,6 +97,15 @@ export async function connect(connectionString: string): Promise<Connection> {
     db: drizzle(client, { schema }),
     get lost() {
       return lost;
+    },
+    alive: async () => {
+      if (lost) return false;
+      try {
+        await client.query("select 1");
+        return true;
+      } catch {
+        return false;
+      }
     },
     close: () => client.end().catch(() => undefined),
   };

@@ -1,7 +1,7 @@
 // Runs the cleanup job with its config and its one log line. Free of Workers
 // globals so `npm run cleanup` can use it from Node; the cron handler is in index.ts.
 import { z } from "zod";
-import { connect, isConnectionError } from "../db/client";
+import { connect, describeError, isConnectionError } from "../db/client";
 import {
   CleanupError,
   cleanupExpired,
@@ -68,7 +68,7 @@ export async function runCleanup(
         ...head,
         ok: false,
         errorKind: isConnectionError(cause) ? "database_unavailable" : "error",
-        error: err instanceof Error ? err.message : String(err),
+        error: describeError(cause),
         ...(err instanceof CleanupError ? err.report : emptyReport()),
       }),
     );

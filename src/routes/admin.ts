@@ -10,10 +10,12 @@ import { jsonBody } from "../validation";
 
 const SetTierBody = z.object({ tier: z.enum(TIERS) }).strict();
 
-/** `/api/admin/users/:id/tier`: admins read and change a user's tier. */
+/**
+ * `/api/admin/users/:id/tier`: admins read and change a user's tier. Guards
+ * sit on each route so an unknown path is a 404 without a database round trip.
+ */
 export const adminRoutes = new Hono<AppEnv>()
-  .use(withDatabase, requireAuth(), requireAdmin())
-  .put("/users/:id/tier", jsonBody(SetTierBody), async (c) => {
+  .put("/users/:id/tier", withDatabase, requireAuth(), requireAdmin(), jsonBody(SetTierBody), async (c) => {
     const userId = c.req.param("id");
     const { tier } = c.req.valid("json");
     const adminId = c.var.user.id;
@@ -39,7 +41,7 @@ export const adminRoutes = new Hono<AppEnv>()
       ...(change.changed ? { changedBy: change.row.changedBy, changedAt: change.row.changedAt.toISOString() } : {}),
     });
   })
-  .get("/users/:id/tier", async (c) => {
+  .get("/users/:id/tier", withDatabase, requireAuth(), requireAdmin(), async (c) => {
     const userId = c.req.param("id");
     const [target] = await c.var.db.select({ tier: user.tier }).from(user).where(eq(user.id, userId));
     if (!target) return errorResponse(c, 404, "user_not_found", "No user with that id");

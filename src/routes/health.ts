@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { Hono } from "hono";
-import { connect, isConnectionError } from "../db/client";
+import { connect, describeError, isConnectionError } from "../db/client";
 import type { AppEnv } from "../env";
 
 /**
@@ -19,7 +19,7 @@ export const health = new Hono<AppEnv>().get("/", async (c) => {
     return c.json({ status: "ok", db: "ok" });
   } catch (err) {
     if (!isConnectionError(err)) throw err;
-    console.error(`health: database unreachable: ${err instanceof Error ? err.message : String(err)}`);
+    console.error(`health: database unreachable: ${describeError(err)}`);
     return c.json({ status: "degraded", db: "unreachable" }, 503);
   }
 });

@@ -7,6 +7,7 @@ import type { AppEnv } from "./env";
 import { errorResponse, notFound, onError } from "./errors";
 import { withConfig } from "./middleware/config";
 import { withDatabase } from "./middleware/database";
+import { rateLimitCredentials } from "./middleware/rate-limit";
 import { adminRoutes } from "./routes/admin";
 import { content } from "./routes/content";
 import { health } from "./routes/health";
@@ -38,7 +39,7 @@ app.use(
 
 // Only matched routes open a database connection: a 404 costs no round trip.
 app.route("/api/health", health);
-app.on(["GET", "POST"], `${AUTH_PATH}/*`, withDatabase, (c) => c.var.auth.handler(c.req.raw));
+app.on(["GET", "POST"], `${AUTH_PATH}/*`, rateLimitCredentials, withDatabase, (c) => c.var.auth.handler(c.req.raw));
 app.route("/api/me", me);
 app.route("/api/content", content);
 app.route("/api/admin", adminRoutes);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { call, downHyperdrive, envWith, loseConnectionMidRequest, postJson, signUp, withSql } from "./helpers";
 
 describe("health", () => {
@@ -46,12 +46,20 @@ describe("connection lost in the middle of a request", () => {
     expect(tier.rows[0].tier).toBe("free");
   });
 
-  it("is a 503 on a better-auth route, with the CORS headers kept", async () => {
+  it("is a 503 on a better-auth route, with the CORS headers kept and no token in the logs", async () => {
     const user = await signUp();
+    const logged: string[] = [];
+    for (const level of ["log", "warn", "error"] as const) {
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void logged.push(args.map(String).join(" ")));
+    }
     // update-user writes the user row: it waits on our row lock, then its backend is killed.
     const { result, terminated } = await loseConnectionMidRequest(`select 1 from "user" where id = $1 for update`, [user.user.id], () =>
       postJson("/api/auth/update-user", { name: "New Name" }, { headers: { cookie: user.cookie } }),
-    );
+    ).finally(() => vi.restoreAllMocks());
+    const token = decodeURIComponent(user.cookie.match(/better-auth\.session_token=([^.;]+)/)![1]!);
+    expect(logged.length).toBeGreaterThan(0);
+    // The failed UPDATE carried "New Name" as a parameter: no parameter reaches the logs.
+    expect(logged.filter((line) => [token, user.email, "New Name"].some((secret) => line.includes(secret)))).toEqual([]);
     expect(terminated).toBe(true);
     expect(result.status).toBe(503);
     expect(await result.json()).toEqual({ error: { code: "database_unavailable", message: expect.any(String) } });

@@ -158,6 +158,26 @@ describe("tier changes", () => {
     expect(await tierOf(user.id)).toBe("free");
   });
 
+  it("cannot be made through the admin plugin's update-user or create-user, which would skip the audit", async () => {
+    const admin = await signedUp({ role: "admin" });
+    const user = await signedUp();
+    const update = await postJson("/api/auth/admin/update-user", { userId: user.id, data: { tier: "member" } }, { headers: { cookie: admin.cookie } });
+    expect(update.status).toBe(400);
+    expect(await update.json()).toMatchObject({ code: "TIER_CHANGE_NOT_ALLOWED_HERE" });
+    expect(await tierOf(user.id)).toBe("free");
+
+    const create = await postJson(
+      "/api/auth/admin/create-user",
+      { email: uniqueEmail("created"), password: "correct horse battery staple", name: "Made", data: { tier: "member" } },
+      { headers: { cookie: admin.cookie } },
+    );
+    expect(create.status).toBe(400);
+
+    // Other fields still go through the admin plugin.
+    const rename = await postJson("/api/auth/admin/update-user", { userId: user.id, data: { name: "Renamed" } }, { headers: { cookie: admin.cookie } });
+    expect(rename.status).toBe(200);
+  });
+
   it("lets ADMIN_USER_IDS bootstrap an admin without a role", async () => {
     const boot = await signedUp();
     const user = await signedUp();

@@ -18,8 +18,26 @@ export const accountPolicy = createAuthMiddleware(async (ctx) => {
       return;
     case "/verify-email":
       return refuseUsedVerificationLink(ctx);
+    case "/admin/update-user":
+    case "/admin/create-user":
+      return refuseTierOutsideTierRoute(ctx);
   }
 });
+
+/**
+ * The admin plugin writes any user field it is given, tier included. Tier
+ * changes go through PUT /api/admin/users/:id/tier, which records who made
+ * them; a tier here would change it with no audit row.
+ */
+function refuseTierOutsideTierRoute(ctx: HookContext) {
+  const data = ctx.body && typeof ctx.body === "object" ? (ctx.body as { data?: unknown }).data : undefined;
+  if (data && typeof data === "object" && "tier" in data) {
+    throw APIError.from("BAD_REQUEST", {
+      code: "TIER_CHANGE_NOT_ALLOWED_HERE",
+      message: "Change a tier with PUT /api/admin/users/{id}/tier, which records the change",
+    });
+  }
+}
 
 type HookContext = Parameters<Parameters<typeof createAuthMiddleware>[0]>[0];
 

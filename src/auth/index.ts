@@ -9,6 +9,7 @@ import { createMailer, type MailBindings } from "../mail";
 import { deleteUserCascade } from "./delete-account";
 import { accountMails, DELETE_ACCOUNT_LINK_EXPIRES_IN } from "./emails";
 import { accountFollowUp, accountPolicy } from "./hooks";
+import { authLogger } from "./logger";
 
 /** What createAuth needs from the request besides its database and config. */
 export interface AuthRuntime {
@@ -111,6 +112,10 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
       // is whatever the client chose to send.
       ipAddress: { ipAddressHeaders: ["cf-connecting-ip"] },
     },
+    // Its limiter counts in the auth instance, which lives for one request
+    // here; AUTH_RATE_LIMITER (src/middleware/rate-limit.ts) limits at the edge.
+    rateLimit: { enabled: false },
+    logger: authLogger,
     telemetry: { enabled: false },
   });
 }

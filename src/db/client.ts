@@ -1,3 +1,4 @@
+import { DrizzleQueryError } from "drizzle-orm/errors";
 import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
 import { Client } from "pg";
 import * as schema from "./schema";
@@ -41,7 +42,7 @@ function chain(err: unknown): Error[] {
   return errors;
 }
 
-const isQueryWrapper = (e: Error) => e.name === "DrizzleQueryError";
+const isQueryWrapper = (e: Error) => e instanceof DrizzleQueryError;
 
 export function isConnectionError(err: unknown): boolean {
   return chain(err).some((e) => {
@@ -68,7 +69,7 @@ export function sqlState(err: unknown): string | undefined {
 export function describeError(err: unknown): string {
   const errors = chain(err);
   if (errors.length === 0) return String(err);
-  const names = errors.map((e) => e.name).join(" <- ");
+  const names = errors.map((e) => (isQueryWrapper(e) ? "DrizzleQueryError" : e.name)).join(" <- ");
   const root = errors.find((e) => !isQueryWrapper(e));
   const code = sqlState(err);
   return `${names}${code ? ` [${code}]` : ""}${root ? `: ${root.message}` : ""}`;

@@ -16,8 +16,8 @@ export const DEFAULT_CLEANUP_LIMITS: CleanupLimits = { batchSize: 1_000, budgetM
  * better-auth's optional `rateLimit` table is deliberately not here: it has no
  * expiry column (only `last_request`, whose meaning depends on the configured
  * windows), no index to walk, and better-auth prunes it itself when a window
- * resets. This app keeps rate-limit counters in memory, so the table does not
- * exist. A table added here must have an `id` primary key and an index on
+ * resets. This app counts requests with Cloudflare's rate limiting binding
+ * (AUTH_RATE_LIMITER), so the table does not exist. A table added here must have an `id` primary key and an index on
  * `expires_at`.
  */
 export const CLEANUP_TABLES = ["session", "verification"] as const;

@@ -1,0 +1,26 @@
+import { createMiddleware } from "hono/factory";
+import { AUTH_PATH } from "../config";
+import type { AppEnv } from "../env";
+
+// Where passwords get guessed, accounts enumerated and mailboxes flooded.
+const CREDENTIAL_ENDPOINTS = new RegExp(
+  `^${AUTH_PATH}/(sign-in|sign-up|request-password-reset|reset-password|send-verification-email|change-password|change-email|delete-user|verify-password)(/|$)`,
+);
+
+/**
+ * Limits POSTs to better-auth's credential endpoints per client address and
+ * endpoint (AUTH_RATE_LIMITER in wrangler.toml). The answer keeps better-auth's
+ * error shape, since these are its routes.
+ */
+export const rateLimitCredentials = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.req.method !== "POST" || !CREDENTIAL_ENDPOINTS.test(c.req.path)) return next();
+  // Set by Cloudflare's edge from the connection; a client cannot choose it.
+  const client = c.req.header("cf-connecting-ip") ?? "unknown";
+  const { success } = await c.env.AUTH_RATE_LIMITER.limit({ key: `${client} ${c.req.path}` });
+  if (!success) {
+    c.header("Retry-After", "60");
+    c.header("X-Retry-After", "60");
+    return c.json({ code: "TOO_MANY_REQUESTS", message: "Too many attempts; try again in a minute" }, 429);
+  }
+  await next();
+});

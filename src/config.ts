@@ -55,7 +55,7 @@ const ConfigSchema = z.object({
       return url.origin;
     }),
   TRUSTED_ORIGINS: z
-    .string()
+    .string({ error: "TRUSTED_ORIGINS must be a comma-separated list of http(s) origins" })
     .optional()
     .transform((value, ctx) => {
       const origins: string[] = [];
@@ -63,7 +63,9 @@ const ConfigSchema = z.object({
         const trimmed = entry.trim();
         if (!trimmed) continue;
         const url = URL.parse(trimmed);
-        if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+        // Exact origins only: better-auth would read "*" as a wildcard while
+        // the CORS check compares exactly, and the two must agree.
+        if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || trimmed.includes("*")) {
           ctx.addIssue({ code: "custom", message: "TRUSTED_ORIGINS must be a comma-separated list of http(s) origins" });
           return z.NEVER;
         }
@@ -72,7 +74,7 @@ const ConfigSchema = z.object({
       return origins;
     }),
   ADMIN_USER_IDS: z
-    .string()
+    .string({ error: "ADMIN_USER_IDS must be a comma-separated list of user ids" })
     .optional()
     .transform((value) =>
       (value ?? "")

@@ -37,12 +37,20 @@ describe("config validation", () => {
     expect(body.error).toEqual({ code: "config_invalid", message });
   });
 
-  it("rejects a TRUSTED_ORIGINS entry that is not an origin", async () => {
-    const { body } = await configError({ TRUSTED_ORIGINS: "http://ok.example, javascript:alert(1)" });
-    expect(body.error).toEqual({
-      code: "config_invalid",
-      message: "TRUSTED_ORIGINS must be a comma-separated list of http(s) origins",
-    });
+  it.each([["http://ok.example, javascript:alert(1)"], ["https://*.example.com"], [["https://app.example.com"]]])(
+    "rejects TRUSTED_ORIGINS=%j, which is not a list of exact origins",
+    async (value) => {
+      const { body } = await configError({ TRUSTED_ORIGINS: value });
+      expect(body.error).toEqual({
+        code: "config_invalid",
+        message: "TRUSTED_ORIGINS must be a comma-separated list of http(s) origins",
+      });
+    },
+  );
+
+  it("names ADMIN_USER_IDS when it is not text", async () => {
+    const { body } = await configError({ ADMIN_USER_IDS: ["id-1"] });
+    expect(body.error).toEqual({ code: "config_invalid", message: "ADMIN_USER_IDS must be a comma-separated list of user ids" });
   });
 
   it("lists every problem at once", async () => {

@@ -116,6 +116,11 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
     // here; AUTH_RATE_LIMITER (src/middleware/rate-limit.ts) limits at the edge.
     rateLimit: { enabled: false },
     logger: authLogger,
+    // Unexpected errors (a failed query, a lost connection) leave better-auth
+    // for the app's onError: 503 for an outage, otherwise a 500 logged without
+    // query parameters. Its own router would print the raw error, SQL
+    // parameters included. Its APIErrors (401, 400, ...) still answer as usual.
+    onAPIError: { throw: true },
     telemetry: { enabled: false },
   });
 }

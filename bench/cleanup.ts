@@ -25,6 +25,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { migrate } from "../scripts/lib/migrate";
+import type { CleanupReport } from "../src/jobs/cleanup-expired";
 import { redact, withPassword } from "../scripts/lib/postgres";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -432,15 +433,10 @@ function summarize(phase: string, samples: Sample[], ms: number): LatencyRow[] {
 
 // ----------------------------------------------------------------- cleanup
 
-interface RunLine {
+/** One line of `npm run cleanup`: the job's report plus the run's number and outcome. */
+interface RunLine extends CleanupReport {
   ok: boolean;
   run: number;
-  deleted: Record<string, number>;
-  batches: number;
-  largestBatchRows: number;
-  longestBatchMs: number;
-  durationMs: number;
-  stoppedOnBudget: boolean;
   error?: string;
 }
 

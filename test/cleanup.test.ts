@@ -25,7 +25,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { env } from "cloudflare:workers";
 import { connect, type Database } from "../src/db/client";
 import worker from "../src/index";
-import { CleanupError, cleanupExpired } from "../src/jobs";
+import { CleanupError, cleanupExpired, type CleanupReport } from "../src/jobs";
 import { Client } from "pg";
 import { downHyperdrive, envWith, loseConnectionMidRequest, withSql, type EnvOverrides } from "./helpers";
 
@@ -35,7 +35,8 @@ const TAG = `cleanup-test-${crypto.randomUUID()}`;
 const USER_ID = `${TAG}-user`;
 const VERIFICATION_PREFIX = `cleanup-test:${TAG}`;
 
-interface CleanupLine {
+/** The job's one JSON log line: its report plus what the run was. */
+interface CleanupLine extends CleanupReport {
   event: "cleanup_expired";
   ok: boolean;
   trigger: string;
@@ -43,12 +44,6 @@ interface CleanupLine {
   now: string;
   batchSize: number;
   budgetMs: number;
-  deleted: { verification: number; session: number };
-  batches: number;
-  largestBatchRows: number;
-  longestBatchMs: number;
-  durationMs: number;
-  stoppedOnBudget: boolean;
   error?: string;
   errorKind?: string;
 }

@@ -71,7 +71,7 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
       additionalFields: {
         // input: false: no sign-up or update-user body can set it; only the
         // admin tier route changes it (and records who did).
-        tier: { type: ["anonymous", "free", "member"], required: false, defaultValue: "free", input: false },
+        tier: { type: ["anonymous", "free", "member"], required: true, defaultValue: "free", input: false },
       },
       // POST /change-email mails a link to the new address; nothing changes
       // until it is opened (better-auth's flow without a confirmation to the

@@ -1,0 +1,19 @@
+// For front ends and Node clients, not imported by the Worker: better-auth's
+// official client, typed from this server's auth instance, so `user.tier`,
+// `user.role` and `user.isAnonymous` are known to the compiler.
+import { createAuthClient } from "better-auth/client";
+import { adminClient, anonymousClient, inferAdditionalFields } from "better-auth/client/plugins";
+import type { Auth } from "../auth";
+
+type FetchOptions = NonNullable<Parameters<typeof createAuthClient>[0]>["fetchOptions"];
+
+/** `apiUrl` is the deployment's AUTH_BASE_URL, e.g. `https://auth.example.com/api`. */
+export function createEdgeAuthClient(apiUrl: string, fetchOptions?: FetchOptions) {
+  return createAuthClient({
+    baseURL: `${apiUrl.replace(/\/+$/, "")}/auth`,
+    plugins: [inferAdditionalFields<Auth>(), anonymousClient(), adminClient()],
+    fetchOptions,
+  });
+}
+
+export type EdgeAuthClient = ReturnType<typeof createEdgeAuthClient>;

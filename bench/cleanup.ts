@@ -165,14 +165,16 @@ async function walBytesSince(lsn: string): Promise<number> {
   });
 }
 
-async function counts(): Promise<Counts> {
+/** Row counts; "expired" means expired before `asOf` (default: now). */
+async function counts(asOf?: Date): Promise<Counts> {
   return withClient(benchUrl, async (client) => {
     const { rows } = await client.query<Record<keyof Counts, string>>(
-      `select (select count(*) from session where expires_at < now()) as "expiredSessions",
-              (select count(*) from verification where expires_at < now()) as "expiredVerifications",
+      `select (select count(*) from session where expires_at < coalesce($1::timestamptz, now())) as "expiredSessions",
+              (select count(*) from verification where expires_at < coalesce($1::timestamptz, now())) as "expiredVerifications",
               (select count(*) from session where user_agent = 'bench-seed-live' and expires_at >= now()) as "liveSeededSessions",
               (select count(*) from verification where identifier like 'bench-live:%' and expires_at >= now()) as "liveSeededVerifications",
               pg_total_relation_size('session') as "sessionBytes"`,
+      [asOf?.toISOString() ?? null],
     );
     const row = rows[0]!;
     return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v)])) as unknown as Counts;
@@ -437,6 +439,7 @@ function summarize(phase: string, samples: Sample[], ms: number): LatencyRow[] {
 interface RunLine extends CleanupReport {
   ok: boolean;
   run: number;
+  now: string;
   error?: string;
 }
 
@@ -506,7 +509,11 @@ async function main(): Promise<void> {
     const checkpoints =
       statsBefore.checkpoints === null || statsAfter.checkpoints === null ? "?" : String(statsAfter.checkpoints - statsBefore.checkpoints);
 
-    const after = await counts();
+    // As of the last run's `now`: rows the load itself writes (the sign-ups'
+    // one-minute mail throttle rows) may expire after that, and are the next
+    // run's work.
+    const lastRun = cleanup.runs.at(-1);
+    const after = await counts(lastRun ? new Date(lastRun.now) : undefined);
     const deletedSessions = cleanup.runs.reduce((a, r) => a + (r.deleted.session ?? 0), 0);
     const deletedVerifications = cleanup.runs.reduce((a, r) => a + (r.deleted.verification ?? 0), 0);
     const deleted = deletedSessions + deletedVerifications;
@@ -517,7 +524,9 @@ async function main(): Promise<void> {
 
     const checks = [
       ["cleanup exited 0, no failed run", cleanup.exitCode === 0 && failed === 0],
-      [`deleted = seeded expired (${fmt(EXPIRED)})`, deleted === EXPIRED],
+      // Beyond the seeded rows, the job may also delete what the load itself
+      // wrote and let expire (the sign-ups' one-minute mail throttle rows).
+      [`deleted the ${fmt(EXPIRED)} seeded expired rows (+${fmt(deleted - EXPIRED)} the load wrote and let expire)`, deleted >= EXPIRED && deleted - EXPIRED <= CONCURRENCY * 2],
       ["no expired row left", after.expiredSessions === 0 && after.expiredVerifications === 0],
       [
         `every live seeded row kept (${fmt(LIVE)})`,

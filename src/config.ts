@@ -178,7 +178,8 @@ const AccountSchema = z
     // Cookies cannot outlive 400 days, so neither can a session.
     SESSION_EXPIRES_IN: duration("SESSION_EXPIRES_IN", DEFAULTS.sessionExpiresIn, 5 * MINUTE, 400 * DAY),
     SESSION_UPDATE_AGE: duration("SESSION_UPDATE_AGE", DEFAULTS.sessionUpdateAge, 0, 400 * DAY),
-    SESSION_FRESH_AGE: duration("SESSION_FRESH_AGE", DEFAULTS.sessionFreshAge, 0, 400 * DAY),
+    // Not 0: better-auth reads 0 as "skip the freshness check", not "never fresh".
+    SESSION_FRESH_AGE: duration("SESSION_FRESH_AGE", DEFAULTS.sessionFreshAge, MINUTE, 400 * DAY),
     DELETE_ACCOUNT_CONFIRMATION: choice("DELETE_ACCOUNT_CONFIRMATION", DELETE_ACCOUNT_CONFIRMATIONS, DEFAULTS.deleteAccountConfirmation),
   })
   .superRefine((value, ctx) => {

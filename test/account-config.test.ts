@@ -94,7 +94,7 @@ describe("account settings", () => {
   it("lists these problems together with the others and never echoes a value", () => {
     const message = errorOf({ ...BASE, APP_SECRET: "", EMAIL_FROM: "", EMAIL_API_KEY: "sk_live_leaky", SESSION_FRESH_AGE: "sk_live_leaky" });
     expect(message).toBe(
-      "APP_SECRET is required; EMAIL_FROM is required; SESSION_FRESH_AGE must be a duration from 0s to 400d: seconds, or a number with s, m, h or d (e.g. 90m, 7d)",
+      "APP_SECRET is required; EMAIL_FROM is required; SESSION_FRESH_AGE must be a duration from 1m to 400d: seconds, or a number with s, m, h or d (e.g. 90m, 7d)",
     );
     expect(message).not.toContain("sk_live_leaky");
   });

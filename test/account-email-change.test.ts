@@ -80,4 +80,16 @@ describe("change-email", () => {
     const me = await call("/api/me", { headers: { cookie } }, verifying);
     expect(await me.json()).toMatchObject({ id: user.id, email: newEmail });
   });
+
+  it("needs a fresh session: an old cookie cannot move the address resets go to", async () => {
+    const { email, user, cookie } = await signUp();
+    // The session was signed in two days ago (SESSION_FRESH_AGE is 1 day).
+    await withSql((sql) => sql.query(`update session set created_at = now() - interval '2 days' where user_id = $1`, [user.id]));
+    const newEmail = uniqueEmail("takeover");
+    const response = await postJson("/api/auth/change-email", { newEmail, callbackURL: `${ORIGIN}/settings` }, { headers: { cookie } });
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ code: "SESSION_NOT_FRESH" });
+    expect(await mailsTo(newEmail)).toEqual([]);
+    expect((await emailOf(user.id)).email).toBe(email);
+  });
 });

@@ -2,7 +2,7 @@
 // catcher: enumeration-safe request, single-use hashed token with an expiry,
 // every session revoked by a reset, change-password revoking by default.
 import { describe, expect, it } from "vitest";
-import { call, cookiesFrom, lastMailTo, linkIn, mailsTo, openLink, ORIGIN, postJson, signUp, uniqueEmail, withSql } from "./helpers";
+import { call, cookiesFrom, envWith, lastMailTo, linkIn, mailsTo, openLink, ORIGIN, postJson, signUp, uniqueEmail, withSql } from "./helpers";
 
 const NEW_PASSWORD = "a brand new passphrase 42";
 
@@ -201,5 +201,51 @@ describe("change-password", () => {
     expect(response.status).toBe(200);
     expect(await getSession(other)).not.toBeNull();
     expect(await getSession(cookie)).not.toBeNull();
+  });
+});
+
+describe("pending reset links", () => {
+  // Throttle off, so one address can be sent two links in a row.
+  const unthrottled = () => envWith({ EMAIL_RESEND_INTERVAL: "0" });
+
+  async function twoResetLinks(email: string): Promise<[string, string]> {
+    const workerEnv = unthrottled();
+    await postJson("/api/auth/request-password-reset", { email, redirectTo: `${ORIGIN}/reset` }, {}, workerEnv);
+    const first = linkIn(await lastMailTo(email), "/reset-password/");
+    await postJson("/api/auth/request-password-reset", { email, redirectTo: `${ORIGIN}/reset` }, {}, workerEnv);
+    const second = linkIn(await lastMailTo(email), "/reset-password/");
+    expect(second).not.toBe(first);
+    return [first, second];
+  }
+
+  const reset = (link: string, newPassword: string) =>
+    postJson("/api/auth/reset-password", { token: resetTokenOf(link), newPassword });
+
+  it("die with a successful reset: the other link no longer works", async () => {
+    const { email } = await signUp();
+    const [first, second] = await twoResetLinks(email);
+    expect((await reset(first, NEW_PASSWORD)).status).toBe(200);
+    const late = await reset(second, "someone else's passphrase 1");
+    expect(late.status).toBe(400);
+    expect(await late.json()).toMatchObject({ code: "INVALID_TOKEN" });
+    expect((await postJson("/api/auth/sign-in/email", { email, password: NEW_PASSWORD })).status).toBe(200);
+  });
+
+  it("die with a password change", async () => {
+    const { email, password, cookie } = await signUp();
+    const [link] = await twoResetLinks(email);
+    const change = await postJson("/api/auth/change-password", { currentPassword: password, newPassword: NEW_PASSWORD }, { headers: { cookie } });
+    expect(change.status).toBe(200);
+    expect((await reset(link, "someone else's passphrase 1")).status).toBe(400);
+  });
+
+  it("mailed to the old address die when a new address is confirmed", async () => {
+    const { email, cookie } = await signUp();
+    const [link] = await twoResetLinks(email);
+    const newEmail = uniqueEmail("moved");
+    expect((await postJson("/api/auth/change-email", { newEmail, callbackURL: `${ORIGIN}/settings` }, { headers: { cookie } })).status).toBe(200);
+    const confirm = await openLink(linkIn(await lastMailTo(newEmail), "/verify-email"), { headers: { cookie } });
+    expect(confirm.status).toBe(302);
+    expect((await reset(link, "old mailbox owner's passphrase")).status).toBe(400);
   });
 });

@@ -1,5 +1,7 @@
-import { APIError, createAuthMiddleware, isAPIError } from "better-auth/api";
+import { APIError, createAuthMiddleware, getSessionFromCtx, isAPIError } from "better-auth/api";
 import { verifyJWT } from "better-auth/crypto";
+import type { Database } from "../db/client";
+import { revokePendingLinks } from "./pending-links";
 
 export const TOKEN_ALREADY_USED = {
   code: "TOKEN_ALREADY_USED",
@@ -7,22 +9,55 @@ export const TOKEN_ALREADY_USED = {
 };
 
 /** App policy on better-auth's own endpoints, before its handlers run. */
-export const accountPolicy = createAuthMiddleware(async (ctx) => {
-  switch (ctx.path) {
-    case "/change-password":
-      // Revoking the other sessions is the default; a client opts out with
-      // `revokeOtherSessions: false`.
-      if (ctx.body && typeof ctx.body === "object" && ctx.body.revokeOtherSessions === undefined) {
-        return { context: { body: { ...ctx.body, revokeOtherSessions: true } } };
-      }
-      return;
-    case "/verify-email":
-      return refuseUsedVerificationLink(ctx);
-    case "/admin/update-user":
-    case "/admin/create-user":
-      return refuseTierOutsideTierRoute(ctx);
+export const accountPolicy = (db: Database) =>
+  createAuthMiddleware(async (ctx) => {
+    switch (ctx.path) {
+      case "/change-email":
+        // The address is where resets go: moving it takes a fresh sign-in, as
+        // listing sessions does, not just any cookie that still works.
+        return requireFreshSession(ctx);
+      case "/reset-password":
+        return revokeOtherLinksOnReset(ctx, db);
+      case "/change-password":
+        // Revoking the other sessions is the default; a client opts out with
+        // `revokeOtherSessions: false`.
+        if (ctx.body && typeof ctx.body === "object" && ctx.body.revokeOtherSessions === undefined) {
+          return { context: { body: { ...ctx.body, revokeOtherSessions: true } } };
+        }
+        return;
+      case "/verify-email":
+        await revokeLinksOnEmailChange(ctx, db);
+        return refuseUsedVerificationLink(ctx);
+      case "/admin/update-user":
+      case "/admin/create-user":
+        return refuseTierOutsideTierRoute(ctx);
+    }
+  });
+
+async function requireFreshSession(ctx: HookContext) {
+  const found = await getSessionFromCtx(ctx);
+  if (!found) return; // the handler answers 401
+  const freshAgeMs = ctx.context.sessionConfig.freshAge * 1000;
+  if (Date.now() - new Date(found.session.createdAt).getTime() >= freshAgeMs) {
+    throw APIError.from("FORBIDDEN", { code: "SESSION_NOT_FRESH", message: "Sign in again to change your email address" });
   }
-});
+}
+
+/** A successful reset must leave no other reset link of the user usable. */
+async function revokeOtherLinksOnReset(ctx: HookContext, db: Database) {
+  const token = ctx.body && typeof ctx.body === "object" ? (ctx.body as { token?: unknown }).token : undefined;
+  if (typeof token !== "string" || !token) return;
+  const row = await ctx.context.internalAdapter.findVerificationValue(`reset-password:${token}`);
+  if (row && row.expiresAt > new Date()) await revokePendingLinks(db, row.value, row.id);
+}
+
+/** Confirming a new address voids the links mailed to the old one. */
+async function revokeLinksOnEmailChange(ctx: HookContext, db: Database) {
+  const token = ctx.query?.token;
+  if (typeof token !== "string") return;
+  const payload = await verifyJWT(token, ctx.context.secret);
+  if (payload?.updateTo && typeof payload.userId === "string") await revokePendingLinks(db, payload.userId);
+}
 
 /**
  * The admin plugin writes any user field it is given, tier included. Tier
@@ -74,10 +109,15 @@ function withErrorParam(url: string, code: string): string {
 }
 
 /** App policy after better-auth's handlers, for the request this auth instance serves. */
-export function accountFollowUp(mails: { afterResetRequest(email: unknown): Promise<void> }) {
+export function accountFollowUp(db: Database, mails: { afterResetRequest(email: unknown): Promise<void> }) {
   return createAuthMiddleware(async (ctx) => {
-    if (ctx.path === "/request-password-reset" && !isAPIError(ctx.context.returned)) {
+    if (isAPIError(ctx.context.returned)) return;
+    if (ctx.path === "/request-password-reset") {
       await mails.afterResetRequest(ctx.body?.email);
+    }
+    if (ctx.path === "/change-password" && ctx.context.session) {
+      // A reset link mailed before the change would undo it.
+      await revokePendingLinks(db, ctx.context.session.user.id);
     }
   });
 }

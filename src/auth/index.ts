@@ -87,7 +87,7 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
         beforeDelete: deleteUserCascade(db),
       },
     },
-    hooks: { before: accountPolicy, after: accountFollowUp(mails) },
+    hooks: { before: accountPolicy(db), after: accountFollowUp(db, mails) },
     databaseHooks: {
       user: {
         create: {

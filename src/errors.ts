@@ -38,10 +38,15 @@ export function onError(err: Error, c: Context) {
     const status = err.status as ContentfulStatusCode;
     return errorResponse(c, status, STATUS_CODES[status] ?? "http_error", err.message || "Request failed");
   }
+  const state = sqlState(err);
   // SQLSTATE class 22 (data exception: a NUL byte, an out-of-range number...)
   // means the request carried a value the database cannot take.
-  if (sqlState(err)?.startsWith("22")) {
+  if (state?.startsWith("22")) {
     return errorResponse(c, 400, "bad_request", "The request contains a value the database cannot store");
+  }
+  // A unique value (an email address) taken by someone else in the meantime.
+  if (state === "23505") {
+    return errorResponse(c, 409, "conflict", "That value is already in use");
   }
   // Unexpected: log what went wrong (never query parameters), tell the client nothing internal.
   console.error(`unhandled_error: ${describeError(err)}`);

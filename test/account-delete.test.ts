@@ -156,3 +156,12 @@ describe("delete-user with DELETE_ACCOUNT_CONFIRMATION=fresh-session", () => {
     expect(await rowsAbout(user.id, email)).toEqual({});
   });
 });
+
+describe("admin remove-user", () => {
+  it("leaves no row about the user either, pending links included", async () => {
+    const { user, email, admin } = await busyUser();
+    const removed = await postJson("/api/auth/admin/remove-user", { userId: user.id }, { headers: { cookie: admin.cookie } });
+    expect(removed.status).toBe(200);
+    expect(await rowsAbout(user.id, email)).toEqual({});
+  });
+});

@@ -92,4 +92,16 @@ describe("change-email", () => {
     expect(await mailsTo(newEmail)).toEqual([]);
     expect((await emailOf(user.id)).email).toBe(email);
   });
+
+  it("answers 409, not 500, when the new address was taken before the link was opened", async () => {
+    const { email, user, cookie } = await signUp();
+    const newEmail = uniqueEmail("contested");
+    expect((await postJson("/api/auth/change-email", { newEmail, callbackURL: `${ORIGIN}/settings` }, { headers: { cookie } })).status).toBe(200);
+    const link = linkIn(await lastMailTo(newEmail), "/verify-email");
+    await signUp(newEmail);
+    const opened = await openLink(link, { headers: { cookie } });
+    expect(opened.status).toBe(409);
+    expect(await opened.json()).toEqual({ error: { code: "conflict", message: expect.any(String) } });
+    expect((await emailOf(user.id)).email).toBe(email);
+  });
 });

@@ -104,6 +104,7 @@ describe("sign-in before verification", () => {
     // The wrong password gets the usual answer and sends nothing.
     const wrong = await postJson("/api/auth/sign-in/email", { email, password: "wrong password 000" }, {}, verifying);
     expect(wrong.status).toBe(401);
+    expect(await mailsTo(email)).toHaveLength(2);
   });
 
   it("is allowed when REQUIRE_EMAIL_VERIFICATION=false", async () => {

@@ -1,3 +1,4 @@
+import { eq } from "drizzle-orm";
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import { admin, anonymous } from "better-auth/plugins";
@@ -94,6 +95,14 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
           // The anonymous plugin creates its users through the same path as
           // sign-up; they start one tier below everyone else.
           before: async (user) => (user.isAnonymous ? { data: { ...user, tier: "anonymous" satisfies Tier } } : undefined),
+        },
+        delete: {
+          // Every delete path (admin remove-user, the anonymous plugin's
+          // clean-up, delete-user) takes the user's pending links and mail
+          // throttles with it; sessions and accounts go by cascade.
+          before: async (target) => {
+            await db.delete(schema.verification).where(eq(schema.verification.value, target.id));
+          },
         },
       },
     },

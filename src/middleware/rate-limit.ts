@@ -15,7 +15,7 @@ const CREDENTIAL_ENDPOINTS = new RegExp(
 export const rateLimitCredentials = createMiddleware<AppEnv>(async (c, next) => {
   if (c.req.method !== "POST" || !CREDENTIAL_ENDPOINTS.test(c.req.path)) return next();
   // Set by Cloudflare's edge from the connection; a client cannot choose it.
-  const client = c.req.header("cf-connecting-ip") ?? "unknown";
+  const client = clientKey(c.req.header("cf-connecting-ip") ?? "unknown");
   const { success } = await c.env.AUTH_RATE_LIMITER.limit({ key: `${client} ${c.req.path}` });
   if (!success) {
     c.header("Retry-After", "60");
@@ -24,3 +24,20 @@ export const rateLimitCredentials = createMiddleware<AppEnv>(async (c, next) => 
   }
   await next();
 });
+
+/**
+ * An IPv4 address as it is; an IPv6 address by its /64, since one client
+ * (one home, one VM) normally holds a whole /64 and could otherwise take a
+ * fresh bucket per address.
+ */
+export function clientKey(address: string): string {
+  if (!address.includes(":")) return address;
+  const [head = "", tail = ""] = address.toLowerCase().split("::");
+  const front = head ? head.split(":") : [];
+  const back = tail ? tail.split(":") : [];
+  const groups = address.includes("::") ? [...front, ...Array(Math.max(0, 8 - front.length - back.length)).fill("0"), ...back] : front;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ""))
+    .join(":")}::/64`;
+}

@@ -18,6 +18,7 @@ export default defineConfig({
           APP_SECRET: TEST_APP_SECRET,
           // Mail goes to the catcher test/global-setup.ts started.
           EMAIL_API_URL: inject("mailCatcherUrl"),
+          EMAIL_API_KEY: inject("mailApiKey"),
           EMAIL_FROM: "edge-auth tests <no-reply@edge-auth.test>",
           // The suite signs users up and expects a session straight away;
           // test/account-*.test.ts turn verification on with envWith().

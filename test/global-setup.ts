@@ -10,8 +10,12 @@ declare module "vitest" {
   interface ProvidedContext {
     databaseUrl: string;
     mailCatcherUrl: string;
+    mailApiKey: string;
   }
 }
+
+/** The key the test mail catcher demands; vitest.config.ts gives it to the Worker as EMAIL_API_KEY. */
+const TEST_MAIL_API_KEY = "re_test_key_for_the_catcher";
 
 const LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -33,8 +37,10 @@ export default async function setup({ provide }: TestProject) {
   console.log(`tests: database ${redact(url)} (${source})`);
   provide("databaseUrl", withPassword(url));
   // One catcher for every test file; tests find their mail by recipient.
-  const catcher = await startMailCatcher({ limit: 10_000 });
+  // It checks the bearer key like the real provider does.
+  const catcher = await startMailCatcher({ limit: 10_000, apiKey: TEST_MAIL_API_KEY });
   provide("mailCatcherUrl", catcher.url);
+  provide("mailApiKey", TEST_MAIL_API_KEY);
   return async () => {
     await catcher.stop();
     await embedded?.stop();

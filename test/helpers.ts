@@ -5,7 +5,7 @@ import worker from "../src/index";
 
 export const ORIGIN = "http://localhost:8787";
 
-export type EnvOverrides = Partial<Record<keyof Env | "HYPERDRIVE", unknown>>;
+export type EnvOverrides = Partial<Record<keyof Env | "HYPERDRIVE" | "EMAIL_API_KEY", unknown>>;
 
 /** The Worker's env with some bindings replaced, as a misconfigured deploy would have. */
 export function envWith(overrides: EnvOverrides): Env {

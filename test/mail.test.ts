@@ -2,8 +2,6 @@
 // provider that is logged (without the token) but never fails the request.
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { MailConfig } from "../src/config";
-import { createMailer } from "../src/mail";
 import { composeMail, type MailKind } from "../src/mail/templates";
 import worker from "../src/index";
 import { envWith, mailCatcherUrl, mailsTo, ORIGIN, postJson, signUp, uniqueEmail } from "./helpers";
@@ -25,37 +23,30 @@ async function errorsDuring(fn: () => Promise<unknown>): Promise<string[]> {
 }
 
 describe("HTTP transport", () => {
-  const config: MailConfig = {
-    transport: "http",
-    from: "Example <no-reply@example.com>",
-    apiUrl: "https://mail.example.com/v1",
-    apiKey: "re_test_key",
-    resendInterval: 60,
-  };
-
+  // The catcher accepts a message only with the bearer key the test setup gave the Worker.
   it("posts Resend's JSON with the bearer key", async () => {
-    const fetchSpy = vi.spyOn(globalThis, "fetch").mockResolvedValue(new Response('{"id":"1"}', { status: 200 }));
-    await createMailer(config, {}).send({ to: "a@example.com", subject: "S", text: "T", html: "<p>H</p>" });
-    expect(fetchSpy).toHaveBeenCalledTimes(1);
-    const [url, init] = fetchSpy.mock.calls[0]!;
-    expect(url).toBe("https://mail.example.com/v1/emails");
-    expect(init?.method).toBe("POST");
-    expect(new Headers(init?.headers).get("authorization")).toBe("Bearer re_test_key");
-    expect(new Headers(init?.headers).get("content-type")).toBe("application/json");
-    expect(JSON.parse(String(init?.body))).toEqual({
-      from: "Example <no-reply@example.com>",
-      to: ["a@example.com"],
-      subject: "S",
-      text: "T",
-      html: "<p>H</p>",
+    const email = uniqueEmail("http");
+    const response = await postJson("/api/auth/sign-up/email", { email, password: PASSWORD, name: "Aitch" });
+    expect(response.status).toBe(200);
+    const [mail, ...others] = await mailsTo(email);
+    expect(others).toEqual([]);
+    expect(mail).toMatchObject({
+      From: { Name: "edge-auth tests", Address: "no-reply@edge-auth.test" },
+      To: [{ Address: email }],
+      Subject: "Verify your email address",
+      Text: expect.stringContaining(`${ORIGIN}/api/auth/verify-email?token=`),
+      HTML: expect.stringContaining("<html"),
     });
   });
 
-  it("turns a provider error into a MailError that names only the status", async () => {
-    vi.spyOn(globalThis, "fetch").mockResolvedValue(new Response('{"message":"secret stuff a@example.com"}', { status: 422 }));
-    await expect(createMailer(config, {}).send({ to: "a@example.com", subject: "S", text: "T", html: "H" })).rejects.toThrow(
-      /^provider answered 422$/,
-    );
+  it("a refused key is logged by the provider's status alone, never the key", async () => {
+    const email = uniqueEmail("badkey");
+    const errors = await errorsDuring(async () => {
+      const response = await postJson("/api/auth/sign-up/email", { email, password: PASSWORD, name: "K" }, {}, envWith({ EMAIL_API_KEY: "re_wrong_key" }));
+      expect(response.status).toBe(200);
+    });
+    expect(errors).toEqual(["mail_failed: verify-email via http: provider answered 403"]);
+    expect(await mailsTo(email)).toEqual([]);
   });
 });
 

@@ -53,6 +53,11 @@ export interface MailCatcherOptions {
   limit?: number;
   /** Called for each accepted message, e.g. to print its links. */
   onMessage?: (mail: CaughtMail) => void;
+  /**
+   * Like the real provider, accept a message only with `Authorization:
+   * Bearer <apiKey>` (401 without one, 403 with another). Unset: any or none.
+   */
+  apiKey?: string;
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -114,6 +119,13 @@ export async function startMailCatcher(options: MailCatcherOptions = {}): Promis
 
   async function receive(req: IncomingMessage, res: ServerResponse, modifiers: string) {
     const body = await readBody(req);
+    if (options.apiKey !== undefined) {
+      const authorization = req.headers.authorization;
+      if (!authorization) return json(res, 401, { statusCode: 401, name: "missing_api_key", message: "Missing API key" });
+      if (authorization !== `Bearer ${options.apiKey}`) {
+        return json(res, 403, { statusCode: 403, name: "invalid_api_key", message: "API key is invalid" });
+      }
+    }
     for (const [, kind, value] of modifiers.matchAll(/\/(status|delay)\/(\d+)/g)) {
       if (kind === "delay") await new Promise((resolve) => setTimeout(resolve, Number(value)));
       else return json(res, Number(value), { statusCode: Number(value), name: "simulated_failure", message: "Simulated provider failure" });

@@ -31,6 +31,7 @@ export function accountMails({ db, config, mailer, waitUntil }: MailDeps) {
   const site = new URL(config.origin).host;
   // Per request, like the auth instance this belongs to.
   let resetRequestHandled = false;
+  let changeEmailHandled = false;
 
   async function send(kind: MailKind, { user, url }: LinkCallbackData, expiresIn: number, throttled: boolean) {
     // The anonymous plugin's made-up addresses are on .invalid (RFC 2606),
@@ -47,8 +48,11 @@ export function accountMails({ db, config, mailer, waitUntil }: MailDeps) {
 
   return {
     /** Sign-up, unverified sign-in, resend, and the new address of an email change. */
-    sendVerificationEmail: (data: LinkCallbackData) =>
-      send(isEmailChange(data.token) ? "change-email" : "verify-email", data, config.verification.expiresIn, true),
+    sendVerificationEmail: (data: LinkCallbackData) => {
+      const kind = isEmailChange(data.token) ? "change-email" : "verify-email";
+      if (kind === "change-email") changeEmailHandled = true;
+      return send(kind, data, config.verification.expiresIn, true);
+    },
     sendResetPassword: (data: LinkCallbackData) => {
       resetRequestHandled = true;
       return send("reset-password", data, config.resetPasswordExpiresIn, true);
@@ -63,6 +67,15 @@ export function accountMails({ db, config, mailer, waitUntil }: MailDeps) {
     async afterResetRequest(email: unknown) {
       if (resetRequestHandled || typeof email !== "string") return;
       await claimMailSlot(db, "reset-password", { id: "", email }, config.mail.resendInterval);
+    },
+    /**
+     * After a change-email to an address that is taken (better-auth mails
+     * nothing then): the same throttle write a free address costs, so the
+     * answer's timing does not tell which addresses have accounts.
+     */
+    async afterChangeEmailRequest(newEmail: unknown) {
+      if (changeEmailHandled || typeof newEmail !== "string") return;
+      await claimMailSlot(db, "change-email", { id: "", email: newEmail }, config.mail.resendInterval);
     },
     // Needs a signed-in session to ask for; not throttled.
     sendDeleteAccountVerification: (data: LinkCallbackData) =>

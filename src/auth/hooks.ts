@@ -109,11 +109,17 @@ function withErrorParam(url: string, code: string): string {
 }
 
 /** App policy after better-auth's handlers, for the request this auth instance serves. */
-export function accountFollowUp(db: Database, mails: { afterResetRequest(email: unknown): Promise<void> }) {
+export function accountFollowUp(
+  db: Database,
+  mails: { afterResetRequest(email: unknown): Promise<void>; afterChangeEmailRequest(newEmail: unknown): Promise<void> },
+) {
   return createAuthMiddleware(async (ctx) => {
     if (isAPIError(ctx.context.returned)) return;
     if (ctx.path === "/request-password-reset") {
       await mails.afterResetRequest(ctx.body?.email);
+    }
+    if (ctx.path === "/change-email") {
+      await mails.afterChangeEmailRequest(ctx.body?.newEmail);
     }
     if (ctx.path === "/change-password" && ctx.context.session) {
       // A reset link mailed before the change would undo it.

@@ -19,7 +19,7 @@ export async function claimMailSlot(
   intervalSeconds: number,
 ): Promise<boolean> {
   if (intervalSeconds <= 0) return true;
-  const key = `mail-throttle:${await sha256(`${kind}:${user.email.toLowerCase()}`)}`;
+  const key = await mailThrottleId(kind, user.email);
   // The database clock decides both the expiry and whether it has passed.
   const expiresAt = sql`now() + ${intervalSeconds} * interval '1 second'`;
   const claimed = await db
@@ -32,6 +32,11 @@ export async function claimMailSlot(
     })
     .returning({ id: verification.id });
   return claimed.length > 0;
+}
+
+/** The row id of the throttle for one kind of mail to one address: hashed, so the address is not stored. */
+export async function mailThrottleId(kind: string, email: string): Promise<string> {
+  return `mail-throttle:${await sha256(`${kind}:${email.toLowerCase()}`)}`;
 }
 
 async function sha256(text: string): Promise<string> {

@@ -27,7 +27,7 @@ export function requireAuth() {
 /** 403 unless the signed-in user's tier is at least `min` (anonymous < free < member). */
 export function requireTier(min: Tier) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const current = c.var.user.tier as Tier;
+    const current = c.var.user.tier;
     if (rank(current) < rank(min)) {
       return errorResponse(c, 403, "tier_required", `This route needs the ${min} tier`, { required: min, current });
     }

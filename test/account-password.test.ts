@@ -2,6 +2,7 @@
 // catcher: enumeration-safe request, single-use hashed token with an expiry,
 // every session revoked by a reset, change-password revoking by default.
 import { describe, expect, it } from "vitest";
+import { mailThrottleId } from "../src/auth/throttle";
 import { call, cookiesFrom, envWith, lastMailTo, linkIn, mailsTo, openLink, ORIGIN, postJson, signUp, uniqueEmail, withSql } from "./helpers";
 
 const NEW_PASSWORD = "a brand new passphrase 42";
@@ -90,7 +91,7 @@ describe("request-password-reset", () => {
   it("holds the same limit for an address nobody has yet (same work either way)", async () => {
     const email = uniqueEmail("later");
     await requestReset(email);
-    const slot = `mail-throttle:${await sha256base64url(`reset-password:${email}`)}`;
+    const slot = await mailThrottleId("reset-password", email);
     const rows = await withSql(async (sql) => (await sql.query(`select value from verification where id = $1`, [slot])).rows);
     expect(rows).toEqual([{ value: "" }]);
     // Whoever signs up with it within the interval gets no reset mail yet.

@@ -31,6 +31,10 @@ export default async function setup({ provide }: TestProject) {
       embedded = await startEmbeddedPostgres();
       url = embedded.url;
       source = "embedded PGlite";
+      console.warn(
+        "tests: no PostgreSQL server found (DATABASE_URL unset, nothing on 127.0.0.1:5432); using the embedded PGlite. " +
+          "It runs every connection in one session, so the tests of concurrent runs and lost connections cannot pass on it.",
+      );
     }
   }
   await migrate(url);

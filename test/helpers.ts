@@ -140,6 +140,14 @@ export async function loseConnectionMidRequest<T>(
   await holder.connect();
   let terminated = false;
   try {
+    const { rows } = await holder.query<{ version: string }>("select version()");
+    if (rows[0]?.version.includes("PGlite")) {
+      // Fail at once instead of waiting on a lock that can never be held apart.
+      throw new Error(
+        "this test needs a PostgreSQL server with separate backends (row locks, pg_terminate_backend); " +
+          "the embedded PGlite fallback runs every connection in one session. Set DATABASE_URL to a PostgreSQL server.",
+      );
+    }
     await holder.query("begin");
     await holder.query(lockSql, params);
     const holderPid = (await holder.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0]!.pid;

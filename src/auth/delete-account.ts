@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { user, verification } from "../db/schema";
 
@@ -18,5 +18,17 @@ export function deleteUserCascade(db: Database) {
       sql`with tokens as (delete from ${verification} where ${verification.value} = ${target.id})
           delete from ${user} where ${user.id} = ${target.id}`,
     );
+  };
+}
+
+/**
+ * For every other way a user is deleted (admin remove-user, the anonymous
+ * plugin's clean-up): the verification rows that point at the user go too;
+ * sessions, accounts and tier history go by cascade. On the delete-user path
+ * deleteUserCascade has already removed them.
+ */
+export function deleteUserTokens(db: Database) {
+  return async (target: { id: string }) => {
+    await db.delete(verification).where(eq(verification.value, target.id));
   };
 }

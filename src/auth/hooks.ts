@@ -25,9 +25,14 @@ export const accountPolicy = (db: Database) =>
           return { context: { body: { ...ctx.body, revokeOtherSessions: true } } };
         }
         return;
-      case "/verify-email":
-        await revokeLinksOnEmailChange(ctx, db);
-        return refuseUsedVerificationLink(ctx);
+      case "/verify-email": {
+        const token = ctx.query?.token;
+        // Invalid and expired tokens: the handler's own answers.
+        const payload = typeof token === "string" ? await verifyJWT<LinkPayload>(token, ctx.context.secret) : null;
+        if (!payload) return;
+        if (payload.updateTo) return revokeLinksOnEmailChange(payload, db);
+        return refuseUsedVerificationLink(ctx, payload);
+      }
       case "/admin/update-user":
       case "/admin/create-user":
         return refuseTierOutsideTierRoute(ctx);
@@ -51,12 +56,16 @@ async function revokeOtherLinksOnReset(ctx: HookContext, db: Database) {
   if (row && row.expiresAt > new Date()) await revokePendingLinks(db, row.value, row.id);
 }
 
+/** What better-auth signs into a verification link. */
+interface LinkPayload {
+  email?: unknown;
+  userId?: unknown;
+  updateTo?: unknown;
+}
+
 /** Confirming a new address voids the links mailed to the old one. */
-async function revokeLinksOnEmailChange(ctx: HookContext, db: Database) {
-  const token = ctx.query?.token;
-  if (typeof token !== "string") return;
-  const payload = await verifyJWT(token, ctx.context.secret);
-  if (payload?.updateTo && typeof payload.userId === "string") await revokePendingLinks(db, payload.userId);
+async function revokeLinksOnEmailChange(payload: LinkPayload, db: Database) {
+  if (typeof payload.userId === "string") await revokePendingLinks(db, payload.userId);
 }
 
 /**
@@ -84,12 +93,8 @@ type HookContext = Parameters<Parameters<typeof createAuthMiddleware>[0]>[0];
  * Only a link with a valid signature gets this answer, so it tells nothing
  * about addresses to someone who makes up tokens.
  */
-async function refuseUsedVerificationLink(ctx: HookContext) {
-  const token = ctx.query?.token;
-  if (typeof token !== "string") return;
-  const payload = await verifyJWT(token, ctx.context.secret);
-  // Invalid, expired and email-change tokens: the handler's own answers.
-  if (!payload || payload.updateTo || typeof payload.email !== "string") return;
+async function refuseUsedVerificationLink(ctx: HookContext, payload: LinkPayload) {
+  if (typeof payload.email !== "string") return;
   const found = await ctx.context.internalAdapter.findUserByEmail(payload.email);
   if (!found?.user.emailVerified || (payload.userId && payload.userId !== found.user.id)) return;
   const callbackURL = ctx.query?.callbackURL;

@@ -1,4 +1,3 @@
-import { eq } from "drizzle-orm";
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import { admin, anonymous } from "better-auth/plugins";
@@ -7,7 +6,7 @@ import type { Database } from "../db/client";
 import * as schema from "../db/schema";
 import type { Tier } from "../db/schema";
 import { createMailer, type MailBindings } from "../mail";
-import { deleteUserCascade } from "./delete-account";
+import { deleteUserCascade, deleteUserTokens } from "./delete-account";
 import { accountMails, DELETE_ACCOUNT_LINK_EXPIRES_IN } from "./emails";
 import { accountFollowUp, accountPolicy } from "./hooks";
 import { authLogger } from "./logger";
@@ -96,14 +95,7 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
           // sign-up; they start one tier below everyone else.
           before: async (user) => (user.isAnonymous ? { data: { ...user, tier: "anonymous" satisfies Tier } } : undefined),
         },
-        delete: {
-          // Every delete path (admin remove-user, the anonymous plugin's
-          // clean-up, delete-user) takes the user's pending links and mail
-          // throttles with it; sessions and accounts go by cascade.
-          before: async (target) => {
-            await db.delete(schema.verification).where(eq(schema.verification.value, target.id));
-          },
-        },
+        delete: { before: deleteUserTokens(db) },
       },
     },
     plugins: [

@@ -1,6 +1,7 @@
 import { and, eq, ne, notLike } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { verification } from "../db/schema";
+import { MAIL_THROTTLE_PREFIX } from "./throttle";
 
 /**
  * Revokes the emailed links (password reset, account deletion) still pending
@@ -15,7 +16,7 @@ export async function revokePendingLinks(db: Database, userId: string, keepId?: 
     .where(
       and(
         eq(verification.value, userId),
-        notLike(verification.id, "mail-throttle:%"),
+        notLike(verification.id, `${MAIL_THROTTLE_PREFIX}%`),
         keepId ? ne(verification.id, keepId) : undefined,
       ),
     );

@@ -34,9 +34,12 @@ export async function claimMailSlot(
   return claimed.length > 0;
 }
 
+/** What every throttle row's id starts with; the rest of `verification` is better-auth's. */
+export const MAIL_THROTTLE_PREFIX = "mail-throttle:";
+
 /** The row id of the throttle for one kind of mail to one address: hashed, so the address is not stored. */
 export async function mailThrottleId(kind: string, email: string): Promise<string> {
-  return `mail-throttle:${await sha256(`${kind}:${email.toLowerCase()}`)}`;
+  return `${MAIL_THROTTLE_PREFIX}${await sha256(`${kind}:${email.toLowerCase()}`)}`;
 }
 
 async function sha256(text: string): Promise<string> {

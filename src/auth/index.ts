@@ -10,6 +10,7 @@ import { deleteUserCascade, deleteUserTokens } from "./delete-account";
 import { accountMails, DELETE_ACCOUNT_LINK_EXPIRES_IN } from "./emails";
 import { accountFollowUp, accountPolicy } from "./hooks";
 import { authLogger } from "./logger";
+import { hashSessionTokens } from "./session-tokens";
 
 /** What createAuth needs from the request besides its database and config. */
 export interface AuthRuntime {
@@ -35,7 +36,8 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
     // transaction: better-auth's multi-step writes (sign-up, password reset:
     // spend the token + revoke sessions + set the password) commit or fail
     // as one. The request's single connection carries the transaction.
-    database: drizzleAdapter(db, { provider: "pg", schema, transaction: true }),
+    // Session tokens are hashed at rest at this one boundary (session-tokens.ts).
+    database: hashSessionTokens(drizzleAdapter(db, { provider: "pg", schema, transaction: true })),
     emailAndPassword: {
       enabled: true,
       requireEmailVerification: config.verification.required,

@@ -10,6 +10,7 @@ import { deleteUserCascade, deleteUserTokens } from "./delete-account";
 import { accountMails, DELETE_ACCOUNT_LINK_EXPIRES_IN } from "./emails";
 import { accountFollowUp, accountPolicy } from "./hooks";
 import { authLogger } from "./logger";
+import { sessionIds } from "./session-ids";
 import { hashSessionTokens } from "./session-tokens";
 
 /** What createAuth needs from the request besides its database and config. */
@@ -109,6 +110,8 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
       // Roles (user.role), bans and the /api/auth/admin/* endpoints. Admins
       // are users with role "admin", or the ids listed in ADMIN_USER_IDS.
       admin({ adminUserIds: config.adminUserIds }),
+      // Sessions by id: listings without tokens, POST /revoke-session-by-id.
+      sessionIds(),
     ],
     advanced: {
       // On Cloudflare the client address is cf-connecting-ip; x-forwarded-for

@@ -1,7 +1,7 @@
 // Helpers shared by the security matrix (test/security/*.test.ts).
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import { call, cookiesFrom, postJson, withSql } from "../helpers";
+import { call, cookiesFrom, lastMailTo, postJson, withSql } from "../helpers";
 
 /** The raw session token a session cookie carries (before its `.signature`). */
 export function sessionTokenOf(cookie: string): string {
@@ -40,4 +40,16 @@ export const makeAdmin = (userId: string) => withSql((sql) => sql.query(`update 
 
 export function expectNoStore(response: Response) {
   expect(response.headers.get("cache-control") ?? "").toContain("no-store");
+}
+
+/**
+ * The token of the newest reset mail to `email`: from the link's fragment
+ * (`#token=...`) when it has one, else the last segment of its path.
+ */
+export async function resetTokenFor(email: string): Promise<string> {
+  const mail = await lastMailTo(email);
+  const link = (mail.Text.match(/https?:\/\/\S+/g) ?? []).find((url) => url.includes("reset-password"));
+  if (!link) throw new Error(`no reset link in "${mail.Subject}"`);
+  const url = new URL(link);
+  return new URLSearchParams(url.hash.slice(1)).get("token") ?? decodeURIComponent(url.pathname.split("/").pop()!);
 }

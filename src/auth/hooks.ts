@@ -162,10 +162,8 @@ export function accountFollowUp(
 ) {
   return createAuthMiddleware(async (ctx) => {
     if (ctx.path === "/sign-in/email") {
-      const email = bodyField(ctx, "email");
       const returned = ctx.context.returned;
-      const failed = isAPIError(returned) && returned.statusCode === 401;
-      if (typeof email === "string" && (failed || !isAPIError(returned))) await guard.after(email, failed);
+      await guard.after(!isAPIError(returned) ? "succeeded" : returned.statusCode === 401 ? "failed" : "other");
     }
     if (isAPIError(ctx.context.returned)) return;
     if (ctx.path === "/reset-password") {

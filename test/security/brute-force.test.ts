@@ -81,6 +81,15 @@ describe("brute force", () => {
     expect((await signIn(email, password, guarded)).response.status).toBe(200);
   });
 
+  it("an attempt that is not a wrong password gives its count back: an unverified owner's right password never locks", async () => {
+    const workerEnv = envWith({ SIGN_IN_MAX_FAILURES: "2", REQUIRE_EMAIL_VERIFICATION: "true", EMAIL_RESEND_INTERVAL: "0" });
+    const email = uniqueEmail("brute-unverified");
+    const password = "the owner's own password";
+    expect((await postJson("/api/auth/sign-up/email", { email, password, name: "U" }, {}, workerEnv)).status).toBe(200);
+    for (let i = 0; i < 4; i++) expect((await signIn(email, password, workerEnv)).response.status).toBe(403);
+    expect((await lockRow(email))?.value ?? "0").toBe("0");
+  });
+
   it("an unknown address is counted and locked alike, so a lock proves no account", async () => {
     const nobody = uniqueEmail("brute-nobody");
     await guess(nobody, 5);

@@ -3,7 +3,7 @@ import { verifyJWT } from "better-auth/crypto";
 import type { Database } from "../db/client";
 import { checkAccountText } from "./input";
 import { revokePendingLinks } from "./pending-links";
-import { replacePendingRegistration, revokeSessionsBeforeVerification } from "./registration";
+import { type pendingRegistrations, revokeSessionsBeforeVerification } from "./registration";
 import type { signInGuard } from "./sign-in-guard";
 
 export interface AccountPolicy {
@@ -11,6 +11,8 @@ export interface AccountPolicy {
   nameMaxLength: number;
   /** This request's per-account sign-in guard. */
   guard: ReturnType<typeof signInGuard>;
+  /** This request's replacement of a pending registration, run in sign-up's transaction. */
+  registrations: ReturnType<typeof pendingRegistrations>;
 }
 
 export const TOKEN_ALREADY_USED = {
@@ -33,7 +35,7 @@ export const accountPolicy = (db: Database, policy: AccountPolicy) =>
         // Only while verification is required: without it an unverified
         // account is in use, and replacing it would hand it to whoever signs up.
         const email = bodyField(ctx, "email");
-        if (policy.verificationRequired && typeof email === "string") await replacePendingRegistration(db, email);
+        if (policy.verificationRequired && typeof email === "string") policy.registrations.replaceOnSignUp(email);
         return;
       }
       case "/change-email":

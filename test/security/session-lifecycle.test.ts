@@ -36,6 +36,19 @@ describe("session lifecycle", () => {
     expect(verified).toBe(false);
   });
 
+  it("a sign-up that fails (password too short) replaces nothing: the pending registration and its link stay", async () => {
+    const email = uniqueEmail("kept");
+    await register(email, OWNER);
+    const link = linkIn(await lastMailTo(email), "/verify-email");
+    const idOf = async () => withSql(async (sql) => (await sql.query(`select id from "user" where email = $1`, [email])).rows.map((r) => r.id));
+    const before = await idOf();
+    const refused = await register(email, "short");
+    expect(refused.status).toBe(400);
+    expect(await idOf()).toEqual(before);
+    expect((await openLink(link, {}, verifying)).status).toBe(302);
+    expect((await signIn(email, OWNER, verifying)).response.status).toBe(200);
+  });
+
   it("a verified account is never replaced by a later sign-up", async () => {
     const email = uniqueEmail("verified");
     await register(email, OWNER);

@@ -3,7 +3,7 @@
 import { createScheduledController, createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { envWith, lastMailTo, linkIn, mailsTo, openLink, postJson, signUp, uniqueEmail, withSql } from "../helpers";
+import { call, envWith, lastMailTo, linkIn, mailsTo, openLink, postJson, signUp, uniqueEmail, withSql } from "../helpers";
 import { makeAdmin, signIn, tokensOf, works } from "./helpers";
 
 const verifying = envWith({ REQUIRE_EMAIL_VERIFICATION: "true", EMAIL_RESEND_INTERVAL: "0" });
@@ -12,6 +12,18 @@ const OWNER = "the owner's real password";
 
 const register = (email: string, password: string, workerEnv: Env = verifying) =>
   postJson("/api/auth/sign-up/email", { email, password, name: "Someone" }, {}, workerEnv);
+
+/** The cookies a response leaves set, as a browser keeps them: the last value per name, cleared ones gone. */
+function latestCookies(response: Response): string {
+  const jar = new Map<string, string>();
+  for (const line of response.headers.getSetCookie()) {
+    const [pair] = line.split(";");
+    const [name, value] = [pair!.slice(0, pair!.indexOf("=")), pair!.slice(pair!.indexOf("=") + 1)];
+    if (value) jar.set(name, value);
+    else jar.delete(name);
+  }
+  return [...jar].map(([name, value]) => `${name}=${value}`).join("; ");
+}
 
 describe("session lifecycle", () => {
   it("registering the owner's address first does not keep it: after the owner verifies, only the owner's password works (finding 1)", async () => {
@@ -111,6 +123,34 @@ describe("session lifecycle", () => {
     expect(response.status).toBe(403);
     expect(await response.json()).toMatchObject({ code: "YOU_ARE_NOT_ALLOWED_TO_REVOKE_USERS_SESSIONS" });
     expect(await works(target.cookie)).toBe(true);
+  });
+
+  it("impersonation through hashed tokens: the admin acts as the user, and stop-impersonating gives the admin's own session back", async () => {
+    const admin = await signUp();
+    await makeAdmin(admin.user.id);
+    const target = await signUp();
+    const started = await postJson("/api/auth/admin/impersonate-user", { userId: target.user.id }, { headers: { cookie: admin.cookie } });
+    expect(started.status).toBe(200);
+    const jar = latestCookies(started);
+    const me = (await (await call("/api/me", { headers: { cookie: jar } })).json()) as { id: string };
+    expect(me.id).toBe(target.user.id);
+    const rows = await tokensOf(target.user.id);
+    expect(rows).toHaveLength(2);
+    for (const row of rows) expect(row.token).toMatch(/^[0-9a-f]{64}$/);
+    const stopped = await postJson("/api/auth/admin/stop-impersonating", {}, { headers: { cookie: jar } });
+    expect(stopped.status).toBe(200);
+    const back = (await (await call("/api/me", { headers: { cookie: latestCookies(stopped) } })).json()) as { id: string };
+    expect(back.id).toBe(admin.user.id);
+    expect(await tokensOf(target.user.id)).toHaveLength(1);
+  });
+
+  it("banning a user ends every (hashed) session of theirs", async () => {
+    const admin = await signUp();
+    await makeAdmin(admin.user.id);
+    const target = await signUp();
+    expect((await postJson("/api/auth/admin/ban-user", { userId: target.user.id }, { headers: { cookie: admin.cookie } })).status).toBe(200);
+    expect(await works(target.cookie)).toBe(false);
+    expect(await tokensOf(target.user.id)).toEqual([]);
   });
 
   it("the cleanup job deletes expired (hashed) sessions and leaves live ones working", async () => {

@@ -28,6 +28,25 @@ describe("brute force", () => {
     expect(response.status).toBe(401);
   });
 
+  it("case variants of the address share one counter, so they cannot multiply the guesses", async () => {
+    const { email, password } = await signUp();
+    // better-auth finds the account whatever the case: each variant is another guess at its password.
+    const [local, domain] = email.split("@") as [string, string];
+    const variants = [
+      email.toUpperCase(),
+      `${local.toUpperCase()}@${domain}`,
+      `${local}@${domain.toUpperCase()}`,
+      `${local[0]!.toUpperCase()}${local.slice(1)}@${domain}`,
+      `${local}@${domain[0]!.toUpperCase()}${domain.slice(1)}`,
+    ];
+    for (const variant of variants) {
+      const response = await postJson("/api/auth/sign-in/email", { email: variant, password: "wrong guess 1" }, { headers: { "cf-connecting-ip": randomClientAddress() } }, guarded);
+      expect(response.status).toBe(401);
+    }
+    expect((await lockRow(email)).value).toBe("5");
+    expect((await signIn(email, password, guarded)).response.status).toBe(401);
+  });
+
   it("a locked account gets the very answer an unknown address gets", async () => {
     const { email, password } = await signUp();
     await guess(email, 5);

@@ -61,6 +61,28 @@ describe("session lifecycle", () => {
     expect((await signIn(email, OWNER, verifying)).response.status).toBe(200);
   });
 
+  it("an anonymous user's address is no pending registration: a sign-up for it replaces nothing", async () => {
+    const anon = (await (await call("/api/auth/sign-in/anonymous", { method: "POST" }, verifying)).json()) as { user: { id: string; email: string } };
+    await register(anon.user.email, ATTACKER);
+    const kept = await withSql(async (sql) => (await sql.query(`select is_anonymous from "user" where id = $1`, [anon.user.id])).rows);
+    expect(kept).toEqual([{ is_anonymous: true }]);
+  });
+
+  it("an unverified user with another sign-in method (a social account) is no pending registration either", async () => {
+    const email = uniqueEmail("social");
+    await register(email, OWNER);
+    const [{ id }] = (await withSql((sql) => sql.query(`select id from "user" where email = $1`, [email]))).rows;
+    await withSql((sql) =>
+      sql.query(`insert into account (id, account_id, provider_id, user_id, created_at, updated_at) values ($1, $2, 'github', $3, now(), now())`, [
+        crypto.randomUUID(),
+        `gh-${id}`,
+        id,
+      ]),
+    );
+    await register(email, ATTACKER);
+    expect((await withSql((sql) => sql.query(`select id from "user" where email = $1`, [email]))).rows).toEqual([{ id }]);
+  });
+
   it("a verified account is never replaced by a later sign-up", async () => {
     const email = uniqueEmail("verified");
     await register(email, OWNER);

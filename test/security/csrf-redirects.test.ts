@@ -75,6 +75,19 @@ describe("CSRF and redirects", () => {
     expect(response.status).toBe(403);
   });
 
+  it("the by-id revoke endpoints this app adds to better-auth refuse a foreign Origin with the cookie", async () => {
+    const { cookie } = await admin();
+    const [own] = (await (await call("/api/auth/list-sessions", { headers: { cookie } })).json()) as { id: string }[];
+    for (const [path, body] of [
+      ["/api/auth/revoke-session-by-id", { id: own!.id }],
+      ["/api/auth/admin/revoke-user-session-by-id", { sessionId: own!.id }],
+    ] as const) {
+      const response = await postJson(path, body, { headers: { cookie, origin: EVIL } });
+      expect([path, response.status]).toEqual([path, 403]);
+    }
+    expect((await call("/api/me", { headers: { cookie } })).status).toBe(200);
+  });
+
   it("request-password-reset refuses a redirectTo on an untrusted origin", async () => {
     const { email } = await signUp();
     const response = await postJson("/api/auth/request-password-reset", { email, redirectTo: `${EVIL}/steal` });

@@ -175,6 +175,18 @@ describe("session lifecycle", () => {
     expect(await tokensOf(target.user.id)).toEqual([]);
   });
 
+  it("revoke-user-session-by-id grants exactly what the admin plugin's revoke-user-session grants (role \"user, admin\": neither)", async () => {
+    const odd = await signUp();
+    await withSql((sql) => sql.query(`update "user" set role = 'user, admin' where id = $1`, [odd.user.id]));
+    const target = await signUp();
+    const [row] = await tokensOf(target.user.id);
+    const byToken = await postJson("/api/auth/admin/revoke-user-session", { sessionToken: "x" }, { headers: { cookie: odd.cookie } });
+    const byId = await postJson("/api/auth/admin/revoke-user-session-by-id", { sessionId: row!.id }, { headers: { cookie: odd.cookie } });
+    expect([byId.status, await byId.json()]).toEqual([byToken.status, await byToken.json()]);
+    expect(byId.status).toBe(403);
+    expect(await works(target.cookie)).toBe(true);
+  });
+
   it("the cleanup job deletes expired (hashed) sessions and leaves live ones working", async () => {
     const expired = await signUp();
     const live = await signUp();

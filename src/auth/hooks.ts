@@ -1,5 +1,6 @@
 import { APIError, createAuthMiddleware, getSessionFromCtx, isAPIError } from "better-auth/api";
 import { verifyJWT } from "better-auth/crypto";
+import { z } from "zod";
 import type { Database } from "../db/client";
 import { checkAccountText } from "./input";
 import { revokePendingLinks } from "./pending-links";
@@ -28,7 +29,11 @@ export const accountPolicy = (db: Database, policy: AccountPolicy) =>
       case "/sign-in/email": {
         const email = bodyField(ctx, "email");
         const password = bodyField(ctx, "password");
-        if (typeof email === "string") await policy.guard.before(email, () => ctx.context.password.hash(String(password ?? "")));
+        // An address better-auth refuses as malformed (400) gets no password
+        // checked, and no account can have it: nothing to count.
+        if (typeof email === "string" && z.email().safeParse(email).success) {
+          await policy.guard.before(email, () => ctx.context.password.hash(String(password ?? "")));
+        }
         return;
       }
       case "/sign-up/email": {

@@ -109,6 +109,16 @@ describe("brute force", () => {
     expect((await lockRow(email))?.value ?? "0").toBe("0");
   });
 
+  it("a malformed address (better-auth's 400, no password checked) takes no count", async () => {
+    const { email } = await signUp();
+    const malformed = ` ${email}`;
+    for (let i = 0; i < 3; i++) {
+      const response = await postJson("/api/auth/sign-in/email", { email: malformed, password: "wrong guess 1" }, {}, guarded);
+      expect(response.status).toBe(400);
+    }
+    expect(await lockRow(malformed)).toBeUndefined();
+  });
+
   it("an unknown address is counted and locked alike, so a lock proves no account", async () => {
     const nobody = uniqueEmail("brute-nobody");
     await guess(nobody, 5);

@@ -165,9 +165,13 @@ function withErrorParam(url: string, code: string): string {
 export function accountFollowUp(
   db: Database,
   mails: { afterResetRequest(email: unknown): Promise<void>; afterChangeEmailRequest(newEmail: unknown): Promise<void> },
-  guard: AccountPolicy["guard"],
+  { guard, registrations }: Pick<AccountPolicy, "guard" | "registrations">,
 ) {
   return createAuthMiddleware(async (ctx) => {
+    // A sign-up refused before its transaction (its body schema) must not
+    // leave the replacement waiting for some later transaction. This hook
+    // runs before the plugins' after hooks.
+    if (ctx.path === "/sign-up/email") registrations.forget();
     if (ctx.path === "/sign-in/email") {
       const returned = ctx.context.returned;
       await guard.after(!isAPIError(returned) ? "succeeded" : returned.statusCode === 401 ? "failed" : "other");

@@ -100,7 +100,7 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
     },
     hooks: {
       before: accountPolicy(db, { verificationRequired: config.verification.required, nameMaxLength: config.nameMaxLength, guard, registrations }),
-      after: accountFollowUp(db, mails, guard),
+      after: accountFollowUp(db, mails, { guard, registrations }),
     },
     databaseHooks: {
       user: {

@@ -76,6 +76,10 @@ export function pendingRegistrations(db: Database) {
     replaceOnSignUp(email: string) {
       replacing = email;
     },
+    /** After /sign-up/email: a replacement its transaction did not take is dropped. */
+    forget() {
+      replacing = undefined;
+    },
     /** The adapter whose next transaction starts with the replacement asked for. */
     adapter<O extends BetterAuthOptions>(factory: (options: O) => DBAdapter<O>): (options: O) => DBAdapter<O> {
       return (options) => {

@@ -57,6 +57,9 @@ describe("session lifecycle", () => {
     const refused = await register(email, "short");
     expect(refused.status).toBe(400);
     expect(await idOf()).toEqual(before);
+    // Refused by the body schema (no name), before sign-up's transaction: nothing replaced either.
+    expect((await postJson("/api/auth/sign-up/email", { email, password: ATTACKER }, {}, verifying)).status).toBe(400);
+    expect(await idOf()).toEqual(before);
     expect((await openLink(link, {}, verifying)).status).toBe(302);
     expect((await signIn(email, OWNER, verifying)).response.status).toBe(200);
   });

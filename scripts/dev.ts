@@ -217,7 +217,12 @@ if (databaseUrl) {
   say(`using DATABASE_URL ${redact(databaseUrl)}`);
 } else {
   const dir = shown(args.dataDir);
-  const claim = claimDataDir(args.dataDir, "npm run dev");
+  let claim = claimDataDir(args.dataDir, "npm run dev");
+  // `npm run admin` holds it for a moment when no server runs: wait for it.
+  for (let waited = 0; !claim.ok && claim.owner.command === "npm run admin" && waited < 20_000; waited += 250) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    claim = claimDataDir(args.dataDir, "npm run dev");
+  }
   if (!claim.ok) {
     fail(
       `${dir} is in use by ${describeOwner(claim.owner)}.\n` +

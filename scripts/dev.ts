@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { claimDataDir, describeOwner, lockPath, type DataDirLock } from "./lib/data-dir";
+import { claimDataDir, describeOwner, displayPath, lockPath, type DataDirLock } from "./lib/data-dir";
 import { configProblems, devVars } from "./lib/dev-config";
 import { describeMail, mailPort, startMailCatcher, type MailCatcher } from "./lib/mail-catcher";
 import { migrate } from "./lib/migrate";
@@ -89,7 +89,7 @@ function ensureDevVars(): void {
   say("created .dev.vars from .dev.vars.example with a freshly generated APP_SECRET");
 }
 
-const shown = (dir: string) => path.relative(process.cwd(), dir) || ".";
+const shown = displayPath;
 
 // ---------------------------------------------------------------------------
 // Stopping: everything started below is registered here, and stopped in
@@ -135,18 +135,22 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   process.on(signal, () => void stop(`stopping (${signal})`, 0));
 }
 
-// npm runs this script through `sh -c`, so the parent is that shell and npm is
-// its parent. If either goes (an IDE killed npm, a terminal closed), no signal
-// reaches us: a poll notices that they are gone.
-const watched = [process.ppid];
-if (process.env.npm_lifecycle_event) {
+// npm runs this script through `sh -c`: the parent is that shell, npm its
+// parent, and whatever ran `npm run dev` (a terminal, an IDE, a test runner)
+// npm's. If any of them goes, no signal may reach us: a poll notices.
+function parentOf(pid: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${process.ppid}/stat`, "utf8");
-    const grandparent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    if (grandparent > 1) watched.push(grandparent);
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
   } catch {
-    // No /proc (macOS): the parent alone is watched.
+    return undefined; // No /proc (macOS): the parent alone is watched.
   }
+}
+const watched = [process.ppid];
+for (let level = 1; process.env.npm_lifecycle_event && level < 3; level++) {
+  const up = parentOf(watched.at(-1)!);
+  if (!up || up <= 1) break;
+  watched.push(up);
 }
 setInterval(() => {
   const gone = process.ppid !== watched[0] || watched.some((pid) => {

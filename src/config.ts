@@ -68,13 +68,13 @@ const ConfigSchema = z.object({
   APP_SECRET: z
     .string({ error: "APP_SECRET is required" })
     .min(1, { error: "APP_SECRET is required", abort: true })
-    .min(MIN_SECRET_LENGTH, { error: `APP_SECRET must be at least ${MIN_SECRET_LENGTH} characters; generate one with: ${GENERATE_SECRET}`, abort: true })
+    .min(MIN_SECRET_LENGTH, { error: `APP_SECRET must be at least ${MIN_SECRET_LENGTH} characters (generate one with: ${GENERATE_SECRET})`, abort: true })
     .refine((value) => !value.toLowerCase().includes("change-me"), {
-      error: `APP_SECRET is the placeholder from .dev.vars.example; generate one with: ${GENERATE_SECRET}`,
+      error: `APP_SECRET is the placeholder from .dev.vars.example (generate one with: ${GENERATE_SECRET})`,
       abort: true,
     })
     .refine((value) => !lowVarietySecret(value), {
-      error: `APP_SECRET has too little variety to be random (a repeated character or word); generate one with: ${GENERATE_SECRET}`,
+      error: `APP_SECRET has too little variety to be random, e.g. a repeated character or word (generate one with: ${GENERATE_SECRET})`,
     }),
   AUTH_BASE_URL: z
     .string({ error: "AUTH_BASE_URL is required" })

@@ -20,6 +20,12 @@ export interface DataDirOwner {
   serverUrl?: string;
 }
 
+/** A path as the developer would type it: relative when under the current directory. */
+export function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return !relative ? "." : relative.startsWith("..") ? path.resolve(file) : relative;
+}
+
 export function lockPath(dataDir: string): string {
   return `${path.resolve(dataDir).replace(/[\\/]+$/, "")}.lock`;
 }

@@ -4,7 +4,7 @@
 // here, claimed for as long as the script runs.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { claimDataDir, describeOwner, readOwner } from "./data-dir";
+import { claimDataDir, describeOwner, displayPath, readOwner } from "./data-dir";
 import { migrate } from "./migrate";
 import { redact, startEmbeddedPostgres } from "./postgres";
 
@@ -28,7 +28,7 @@ export async function localDatabase(options: { dataDir?: string; command: string
   if (env.DATABASE_URL) return { url: env.DATABASE_URL, description: `DATABASE_URL ${redact(env.DATABASE_URL)}`, close: async () => undefined };
 
   const dataDir = path.resolve(options.dataDir ?? DEFAULT_DATA_DIR);
-  const shown = path.relative(process.cwd(), dataDir) || ".";
+  const shown = displayPath(dataDir);
   if (!existsSync(dataDir)) {
     throw new LocalDatabaseError(`no embedded database in ${shown} (npm run dev creates it; or set DATABASE_URL)`);
   }

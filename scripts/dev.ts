@@ -153,7 +153,7 @@ for (let level = 1; process.env.npm_lifecycle_event && level < 3; level++) {
   watched.push(up);
 }
 setInterval(() => {
-  const gone = process.ppid !== watched[0] || watched.some((pid) => {
+  const gone = process.ppid !== watched[0] ? watched[0] : watched.find((pid) => {
     try {
       process.kill(pid, 0);
       return false;
@@ -161,7 +161,7 @@ setInterval(() => {
       return (err as { code?: string }).code !== "EPERM";
     }
   });
-  if (gone) void stop("stopping: the process that started npm run dev has exited", 0);
+  if (gone) void stop(`stopping: parent process ${gone} exited`, 0);
 }, 500).unref();
 
 // An expected failure is one line, never a dump: PGlite's WASM aborts with a

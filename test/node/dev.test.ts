@@ -1,6 +1,7 @@
 // The real `npm run dev`, as a developer (or their IDE, or a front end's test
 // suite) runs it: random ports, a data directory and env file of its own.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -112,6 +113,23 @@ describe("npm run dev checks the Worker's configuration before wrangler starts",
     expect(output).not.toMatch(/wrangler \d|Ready on|embedded PostgreSQL|\n\s+at /);
     expect(existsSync(path.join(work, name))).toBe(false);
   });
+});
+
+it("a data directory PGlite cannot open is one line naming it, not a dump, and leaves no lock", async () => {
+  const broken = path.join(work, "broken");
+  mkdirSync(path.join(broken, "global"), { recursive: true });
+  writeFileSync(path.join(broken, "PG_VERSION"), "17\n");
+  writeFileSync(path.join(broken, "global/pg_control"), randomBytes(8192));
+  const proc = npmRun(
+    "dev",
+    ["--port", String(await freePort()), "--env-file", envFile("broken.env", [`APP_SECRET=${SECRET}`]), "--data-dir", broken],
+    cleanEnv({ MAIL_PORT: String(await freePort()) }),
+  );
+  expect(await proc.exited).toBe(1);
+  expect(proc.output().trim().split("\n")).toEqual([
+    expect.stringMatching(new RegExp(`^dev: the embedded database \\(PGlite\\) in ${broken.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} could not start: .{1,300}$`)),
+  ]);
+  expect(existsSync(`${broken}.lock`)).toBe(false);
 });
 
 describe("npm run dev", () => {

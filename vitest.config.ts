@@ -21,7 +21,10 @@ function testWranglerConfig(): string {
   const dir = path.join(root, ".wrangler/tests");
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, "wrangler.json");
-  writeFileSync(file, JSON.stringify({ ...rawConfig, main: path.join(root, rawConfig.main!) }, null, 2));
+  // Without [secrets]: APP_SECRET comes from the bindings below, and wrangler
+  // would otherwise warn that no env file provides it.
+  const { secrets: _secrets, ...config } = rawConfig;
+  writeFileSync(file, JSON.stringify({ ...config, main: path.join(root, rawConfig.main!) }, null, 2));
   process.env.CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV = "false";
   return file;
 }

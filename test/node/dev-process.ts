@@ -37,8 +37,9 @@ export interface Proc {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
 }
 
-export function run(command: string, args: string[], env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(command, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+/** `group`: in a process group of its own, like a terminal's foreground job (to send it Ctrl-C's SIGINT). */
+export function run(command: string, args: string[], env: NodeJS.ProcessEnv, group = false): Proc {
+  const child = spawn(command, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: group });
   let output = "";
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer) => {
@@ -72,8 +73,8 @@ export function run(command: string, args: string[], env: NodeJS.ProcessEnv): Pr
 }
 
 /** `npm run dev -- <args>` */
-export function npmRun(script: string, args: string[], env: NodeJS.ProcessEnv): Proc {
-  return run("npm", ["run", "--silent", script, "--", ...args], env);
+export function npmRun(script: string, args: string[], env: NodeJS.ProcessEnv, group = false): Proc {
+  return run("npm", ["run", "--silent", script, "--", ...args], env, group);
 }
 
 function parentOf(pid: number): number | undefined {

@@ -41,7 +41,7 @@ interface Dev {
 }
 
 /** `npm run dev` with its own env file, wrangler state, ports and (unless DATABASE_URL) data directory. */
-async function startDev(name: string, args: string[], env: Record<string, string> = {}, wrap = false): Promise<Dev> {
+async function startDev(name: string, args: string[], env: Record<string, string> = {}, wrap: "shell" | "group" | false = false): Promise<Dev> {
   const [port, mailPort, inspector] = [await freePort(), await freePort(), await freePort()];
   const devArgs = [
     "--port",
@@ -56,9 +56,10 @@ async function startDev(name: string, args: string[], env: Record<string, string
   ];
   const childEnv = cleanEnv({ MAIL_PORT: String(mailPort), ...env });
   // wrap: started by a shell of its own, to kill that parent later.
-  const proc = wrap
-    ? run("sh", ["-c", `npm run --silent dev -- ${devArgs.map((a) => `'${a}'`).join(" ")}; exit $?`], childEnv)
-    : npmRun("dev", devArgs, childEnv);
+  const proc =
+    wrap === "shell"
+      ? run("sh", ["-c", `npm run --silent dev -- ${devArgs.map((a) => `'${a}'`).join(" ")}; exit $?`], childEnv)
+      : npmRun("dev", devArgs, childEnv, wrap === "group");
   await proc.waitFor(new RegExp(`Ready on http://localhost:${port}`), 120_000);
   // wrangler opens its last ports a moment after printing Ready.
   const url = `http://localhost:${port}`;
@@ -143,7 +144,7 @@ describe("npm run dev", () => {
     [a, limited, shell] = await Promise.all([
       startDev("a", ["--data-dir", dataDir, "--var", "REQUIRE_EMAIL_VERIFICATION:false"]),
       startDev("limited", ["--production-limits"], { DATABASE_URL: inject("databaseUrl") }),
-      startDev("shell", [], { DATABASE_URL: inject("databaseUrl") }, true),
+      startDev("shell", [], { DATABASE_URL: inject("databaseUrl") }, "shell"),
     ]);
     started.push(a, limited, shell);
   }, 240_000);
@@ -266,6 +267,20 @@ describe("npm run dev", () => {
     expect(listed.map((u) => u.email).sort()).toEqual([...emails].sort());
     expect(existsSync(`${dataDir}.lock`)).toBe(false);
   }, 60_000);
+
+  it("started again on the same directory, it has every user; Ctrl-C stops everything", async () => {
+    const again = await startDev("again", ["--data-dir", dataDir, "--var", "REQUIRE_EMAIL_VERIFICATION:false"], {}, "group");
+    started.push(again);
+    const signIn = await postJson(`${again.url}/api/auth/sign-in/email`, { email: emails[99], password: PASSWORD });
+    expect(signIn.status).toBe(200);
+    // Ctrl-C in a terminal: SIGINT to the whole foreground process group.
+    process.kill(-again.proc.child.pid!, "SIGINT");
+    await again.proc.exited;
+    expect(await eventually(() => again.pids.filter(isAlive), (alive) => alive.length === 0)).toEqual([]);
+    expect(stillListening(again.ports)).toEqual([]);
+    expect(again.proc.output()).toContain("dev: stopping (SIGINT)");
+    expect(existsSync(`${dataDir}.lock`)).toBe(false);
+  }, 150_000);
 
   it("stops everything it started when the process that ran it dies", async () => {
     // shell's tree: sh -> npm -> sh -> node scripts/dev.ts -> wrangler -> workerd

@@ -1,6 +1,39 @@
 import { z } from "zod";
 
 const MIN_SECRET_LENGTH = 32;
+/** The placeholder in .dev.vars.example: a copy of it is no secret. */
+export const PLACEHOLDER_SECRET = "change-me-to-at-least-32-random-characters";
+/**
+ * Estimated bits in a secret, from how often each character occurs (Shannon
+ * entropy times length). It underestimates real randomness, and that is the
+ * point: 32 random hex digits score about 120, one character repeated 0.
+ */
+const MIN_SECRET_BITS = 96;
+export const GENERATE_SECRET = `node -e "console.log(require('crypto').randomBytes(32).toString('base64url'))"`;
+
+export function secretBits(value: string): number {
+  const counts = new Map<string, number>();
+  for (const ch of value) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  const length = [...value].length;
+  let bits = 0;
+  for (const n of counts.values()) bits -= n * Math.log2(n / length);
+  return bits;
+}
+
+/** A short string over and over ("passwordpassword..."): no more random than the string itself. */
+function isRepetition(value: string): boolean {
+  for (let period = 1; period <= value.length / 2; period++) {
+    let repeats = true;
+    for (let i = period; i < value.length && repeats; i++) repeats = value[i] === value[i - period];
+    if (repeats) return true;
+  }
+  return false;
+}
+
+/** Refuses what cannot be a generated secret; not a strength meter. */
+export function lowVarietySecret(value: string): boolean {
+  return secretBits(value) < MIN_SECRET_BITS || new Set(value).size < 8 || isRepetition(value);
+}
 export const API_PATH = "/api";
 export const AUTH_PATH = `${API_PATH}/auth`;
 
@@ -8,6 +41,7 @@ export const EMAIL_TRANSPORTS = ["http", "cloudflare"] as const;
 export type EmailTransport = (typeof EMAIL_TRANSPORTS)[number];
 export const DELETE_ACCOUNT_CONFIRMATIONS = ["email", "fresh-session"] as const;
 export type DeleteAccountConfirmation = (typeof DELETE_ACCOUNT_CONFIRMATIONS)[number];
+export const RATE_LIMIT_MODES = ["on", "off"] as const;
 
 const MINUTE = 60;
 const HOUR = 60 * MINUTE;
@@ -28,6 +62,7 @@ export const DEFAULTS = {
   signInMaxFailures: 20,
   signInLockout: 15 * MINUTE,
   nameMaxLength: 200,
+  rateLimits: true,
 };
 
 // Messages name the variable and the rule, never the value: a wrong
@@ -36,7 +71,14 @@ const ConfigSchema = z.object({
   APP_SECRET: z
     .string({ error: "APP_SECRET is required" })
     .min(1, { error: "APP_SECRET is required", abort: true })
-    .min(MIN_SECRET_LENGTH, `APP_SECRET must be at least ${MIN_SECRET_LENGTH} characters`),
+    .min(MIN_SECRET_LENGTH, { error: `APP_SECRET must be at least ${MIN_SECRET_LENGTH} characters (generate one with: ${GENERATE_SECRET})`, abort: true })
+    .refine((value) => !value.toLowerCase().includes("change-me"), {
+      error: `APP_SECRET is the placeholder from .dev.vars.example (generate one with: ${GENERATE_SECRET})`,
+      abort: true,
+    })
+    .refine((value) => !lowVarietySecret(value), {
+      error: `APP_SECRET has too little variety to be random, e.g. a repeated character or word (generate one with: ${GENERATE_SECRET})`,
+    }),
   AUTH_BASE_URL: z
     .string({ error: "AUTH_BASE_URL is required" })
     .min(1, { error: "AUTH_BASE_URL is required", abort: true })
@@ -201,6 +243,8 @@ const AccountSchema = z
     // At most 15 minutes: a lock must never keep the owner out for long.
     SIGN_IN_LOCKOUT: duration("SIGN_IN_LOCKOUT", DEFAULTS.signInLockout, MINUTE, 15 * MINUTE),
     NAME_MAX_LENGTH: integer("NAME_MAX_LENGTH", DEFAULTS.nameMaxLength, 1, 1000),
+    // "off" only for local development (npm run dev sets it); npm run deploy refuses it.
+    RATE_LIMITS: choice("RATE_LIMITS", RATE_LIMIT_MODES, DEFAULTS.rateLimits ? "on" : "off"),
   })
   .superRefine((value, ctx) => {
     const issue = (message: string) => ctx.addIssue({ code: "custom", message });
@@ -256,6 +300,8 @@ export interface Config {
   signIn: { maxFailures: number; lockout: number };
   /** Longest accepted user name, in characters. */
   nameMaxLength: number;
+  /** Per-client limits on the credential endpoints (RATE_LIMITS); off only in local development. */
+  rateLimits: boolean;
 }
 
 export class ConfigError extends Error {
@@ -309,6 +355,7 @@ export function parseConfig(env: ConfigInput): ConfigResult {
       deleteAccountConfirmation: a.DELETE_ACCOUNT_CONFIRMATION,
       signIn: { maxFailures: a.SIGN_IN_MAX_FAILURES, lockout: a.SIGN_IN_LOCKOUT },
       nameMaxLength: a.NAME_MAX_LENGTH,
+      rateLimits: a.RATE_LIMITS === "on",
     },
   };
 }

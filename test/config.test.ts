@@ -18,8 +18,35 @@ describe("config validation", () => {
 
   it("names a short APP_SECRET without echoing it", async () => {
     const { body, text } = await configError({ APP_SECRET: "tooshort-secret-value" });
-    expect(body).toEqual({ error: { code: "config_invalid", message: "APP_SECRET must be at least 32 characters" } });
+    expect(body.error.code).toBe("config_invalid");
+    expect(body.error.message).toMatch(/^APP_SECRET must be at least 32 characters \(generate one with: node -e .*\)$/);
     expect(text).not.toContain("tooshort-secret-value");
+  });
+
+  it("refuses the placeholder secret from .dev.vars.example, saying how to generate one", async () => {
+    const { body, text } = await configError({ APP_SECRET: "change-me-to-at-least-32-random-characters" });
+    expect(body.error.message).toBe(
+      `APP_SECRET is the placeholder from .dev.vars.example (generate one with: node -e "console.log(require('crypto').randomBytes(32).toString('base64url'))")`,
+    );
+    expect(text).not.toContain("change-me-to-at-least");
+  });
+
+  it.each([["a".repeat(40)], ["password".repeat(5)], ["0101".repeat(10)]])("refuses a secret with too little variety (%j)", async (secret) => {
+    const { body, text } = await configError({ APP_SECRET: secret });
+    expect(body.error.message).toMatch(/^APP_SECRET has too little variety to be random, e.g. a repeated character or word \(generate one with: node -e .*\)$/);
+    expect(text).not.toContain(secret);
+  });
+
+  it("accepts 32 random hex digits and a generated base64url secret", async () => {
+    for (const secret of ["9f86d081884c7d659a2feaa0c55ad015", "kY3v0_QxZr8-2LmWcT5nHsP1aDfGjE7uB4oNiVqXy6s"]) {
+      const response = await call("/api/health", {}, envWith({ APP_SECRET: secret }));
+      expect(response.status, secret).not.toBe(500);
+    }
+  });
+
+  it("names RATE_LIMITS when it is neither on nor off", async () => {
+    const { body } = await configError({ RATE_LIMITS: "sometimes" });
+    expect(body.error).toEqual({ code: "config_invalid", message: "RATE_LIMITS must be one of: on, off" });
   });
 
   it("names a missing AUTH_BASE_URL", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { clientKey } from "../src/middleware/rate-limit";
-import { postJson, randomClientAddress, signUp } from "./helpers";
+import { envWith, postJson, randomClientAddress, signUp } from "./helpers";
 
 /** The limiter counts in windows of one wall-clock minute: start well inside one. */
 async function atStartOfAWindow() {
@@ -33,6 +33,19 @@ describe("rate limit on credential endpoints", () => {
     expect(other.status).toBe(200);
     const reset = await attempt("/api/auth/request-password-reset", { email, redirectTo: "/reset" });
     expect(reset.status).toBe(200);
+  });
+
+  it("lets every attempt through with RATE_LIMITS=off (what npm run dev sets)", async () => {
+    const { email } = await signUp();
+    const client = randomClientAddress();
+    const off = envWith({ RATE_LIMITS: "off" });
+    await atStartOfAWindow();
+    const statuses: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      const response = await postJson("/api/auth/sign-in/email", { email, password: `guess number ${i}` }, { headers: { "cf-connecting-ip": client } }, off);
+      statuses.push(response.status);
+    }
+    expect(statuses).toEqual(Array(15).fill(401));
   });
 
   it("counts an IPv6 client by its /64, so rotating addresses within it does not help", async () => {

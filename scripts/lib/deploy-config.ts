@@ -2,6 +2,7 @@
 // from here, before anything touches the database. Everything in this file is
 // offline except listSecrets(), which deploy.ts calls only for a real deploy
 // with CLOUDFLARE_API_TOKEN set.
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -166,11 +167,19 @@ export function checkDeployConfig(input: DeployCheckInput): DeployCheck {
   // not in [vars] may be a secret set on Cloudflare: an error once the set
   // secrets are known, until then only reported.
   const secrets = [...result.requiredSecrets, ...(input.secretsSet ?? [])];
-  const standIns = Object.fromEntries(secrets.map((name) => [name, "x".repeat(64)]));
+  // Random stand-ins, so they pass the Worker's secret rules (length, variety).
+  const standIns = Object.fromEntries(secrets.map((name) => [name, randomBytes(32).toString("base64url")]));
   let issues: string[];
   try {
     const parsed = parseConfig({ ...vars, ...standIns });
     issues = parsed.ok ? [] : parsed.error.message.split("; ");
+    // Off is for `npm run dev` only: a deployed Worker keeps its limits.
+    if (String(vars.RATE_LIMITS ?? "").trim().toLowerCase() === "off") {
+      errors.push(
+        `RATE_LIMITS is "off": production keeps the per-client limits on the credential endpoints; ` +
+          `remove RATE_LIMITS from the deploy environment (or set it to "on")`,
+      );
+    }
   } catch (err) {
     issues = [];
     errors.push(`could not check the Worker's configuration: ${err instanceof Error ? err.message : String(err)}`);

@@ -341,9 +341,9 @@ export function describeMail(mail: CaughtMail): string {
   return [`mail: "${mail.Subject}" to ${who(mail.To)}`, ...linksOf(mail).map((link) => `      ${link}`)].join("\n");
 }
 
-/** MAIL_PORT, else Mailpit's usual 8025. */
-export function mailPort(env: NodeJS.ProcessEnv = process.env): number {
-  const port = Number(env.MAIL_PORT || 8025);
+/** MAIL_PORT, else `fallback` (`npm run dev`: the port after the Worker's; `npm run mail`: Mailpit's usual 8025). */
+export function mailPort(env: NodeJS.ProcessEnv = process.env, fallback = 8025): number {
+  const port = Number(env.MAIL_PORT || fallback);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error("MAIL_PORT must be a port number");
   return port;
 }

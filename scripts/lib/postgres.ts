@@ -36,6 +36,7 @@ export async function startEmbeddedPostgres(options: { dataDir?: string; port?: 
   // PGlite runs one query at a time; the server multiplexes client
   // connections onto it, and the Worker opens one connection per request.
   const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: options.port ?? 0, maxConnections: 64 });
+  oneClientAtATime(server);
   await server.start();
   const address = server.getServerConn();
   const port = Number(address.split(":").pop());
@@ -45,6 +46,69 @@ export async function startEmbeddedPostgres(options: { dataDir?: string; port?: 
       await server.stop();
       await db.close();
     },
+  };
+}
+
+interface QueryQueue {
+  enqueue(handlerId: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number>;
+  clearQueueForHandler(handlerId: number): void;
+}
+
+const TERMINATE = 0x58; // 'X'
+
+/**
+ * PGlite is one PostgreSQL session; pglite-socket feeds it the messages of
+ * every client connection in arrival order, keeping only transactions
+ * together. node-postgres sends a query as several extended-protocol
+ * messages (Parse, Bind, Execute, Sync), so two concurrent Worker requests
+ * could interleave theirs and get each other's statements or errors. Here a
+ * client owns the session from its first message until PGlite reports
+ * ReadyForQuery idle ('Z' ... 'I'): outside a transaction, at a message
+ * boundary the protocol defines. Others wait their turn.
+ */
+function oneClientAtATime(server: object): void {
+  const queue = (server as { queryQueue?: QueryQueue }).queryQueue;
+  if (!queue) throw new Error("pglite-socket changed: no queryQueue to serialise clients on");
+  const enqueue = queue.enqueue.bind(queue);
+  const clear = queue.clearQueueForHandler.bind(queue);
+  let owner: number | undefined;
+  const waiting: (() => void)[] = [];
+  const gone = new Set<number>();
+  // Waiters re-check: one of them takes the session; any of the new owner's
+  // own messages (a client's messages can arrive in several chunks) go on too.
+  const wakeAll = () => {
+    for (const wake of waiting.splice(0)) wake();
+  };
+  const release = () => {
+    owner = undefined;
+    wakeAll();
+  };
+  queue.enqueue = async (handlerId, message, onData) => {
+    while (owner !== undefined && owner !== handlerId) await new Promise<void>((resolve) => waiting.push(resolve));
+    if (gone.has(handlerId)) return 0;
+    if (owner === undefined) {
+      owner = handlerId;
+      wakeAll();
+    }
+    let tail = new Uint8Array(0);
+    let failed = false;
+    try {
+      return await enqueue(handlerId, message, (data) => {
+        tail = data.length >= 6 ? data.slice(-6) : Uint8Array.from([...tail, ...data].slice(-6));
+        onData(data);
+      });
+    } catch (err) {
+      failed = true;
+      throw err;
+    } finally {
+      const idle = tail.length === 6 && tail[0] === 0x5a && tail[4] === 5 && tail[5] === 0x49; // Z, length 5, 'I'
+      if (idle || failed || message[0] === TERMINATE) release();
+    }
+  };
+  queue.clearQueueForHandler = (handlerId) => {
+    gone.add(handlerId);
+    clear(handlerId);
+    if (owner === handlerId) release();
   };
 }
 

@@ -13,7 +13,7 @@ const CREDENTIAL_ENDPOINTS = new RegExp(
  * error shape, since these are its routes.
  */
 export const rateLimitCredentials = createMiddleware<AppEnv>(async (c, next) => {
-  if (c.req.method !== "POST" || !CREDENTIAL_ENDPOINTS.test(c.req.path)) return next();
+  if (!c.var.config.rateLimits || c.req.method !== "POST" || !CREDENTIAL_ENDPOINTS.test(c.req.path)) return next();
   // Set by Cloudflare's edge from the connection; a client cannot choose it.
   const client = clientKey(c.req.header("cf-connecting-ip") ?? "unknown");
   const { success } = await c.env.AUTH_RATE_LIMITER.limit({ key: `${client} ${c.req.path}` });

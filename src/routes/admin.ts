@@ -2,6 +2,7 @@ import { desc, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
 import { TIERS, tierChange, user } from "../db/schema";
+import { changeTier } from "../db/tiers";
 import type { AppEnv } from "../env";
 import { errorResponse } from "../errors";
 import { withDatabase } from "../middleware/database";
@@ -18,21 +19,8 @@ export const adminRoutes = new Hono<AppEnv>()
   .put("/users/:id/tier", withDatabase, requireAuth(), requireAdmin(), jsonBody(SetTierBody), async (c) => {
     const userId = c.req.param("id");
     const { tier } = c.req.valid("json");
-    const adminId = c.var.user.id;
-    // The row lock orders concurrent changes so each audit row's from_tier is
-    // the tier the change really replaced.
-    const change = await c.var.db.transaction(async (tx) => {
-      const [target] = await tx.select({ tier: user.tier }).from(user).where(eq(user.id, userId)).for("update");
-      if (!target) return null;
-      if (target.tier === tier) return { changed: false as const, from: target.tier };
-      await tx.update(user).set({ tier }).where(eq(user.id, userId));
-      const [row] = await tx
-        .insert(tierChange)
-        .values({ id: crypto.randomUUID(), userId, fromTier: target.tier, toTier: tier, changedBy: adminId })
-        .returning();
-      return { changed: true as const, from: target.tier, row: row! };
-    });
-    if (!change) return errorResponse(c, 404, "user_not_found", "No user with that id");
+    const change = await changeTier(c.var.db, userId, tier, c.var.user.id);
+    if (!change.found) return errorResponse(c, 404, "user_not_found", "No user with that id");
     return c.json({
       userId,
       tier,

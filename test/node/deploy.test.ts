@@ -433,6 +433,17 @@ describe("deploy configuration check", () => {
     expect(checkDeployConfig(input({ dryRun, wrangler: new Error("bad toml") })).errors.join()).toMatch(/cannot read the Wrangler configuration: bad toml/);
   });
 
+  it("refuses rate limits turned off, in wrangler.toml or from the deploy environment, in a dry run too", () => {
+    const withLimits = { ...production, vars: { ...production.vars, RATE_LIMITS: "on" } };
+    expect(checkDeployConfig(input({ wrangler: withLimits })).errors).toEqual([]);
+    for (const dryRun of [false, true]) {
+      const inToml = checkDeployConfig(input({ dryRun, wrangler: { ...production, vars: { ...production.vars, RATE_LIMITS: "off" } } }));
+      expect(inToml.errors).toEqual([expect.stringMatching(/^RATE_LIMITS is "off": production keeps the per-client limits/)]);
+      const fromEnv = checkDeployConfig(input({ dryRun, wrangler: withLimits, env: { MIGRATION_DATABASE_URL: "postgres://h/db", RATE_LIMITS: "off" } }));
+      expect(fromEnv.errors).toEqual([expect.stringMatching(/^RATE_LIMITS is "off"/)]);
+    }
+  });
+
   it("takes [vars] from the deploy environment, to pass to wrangler deploy --var", () => {
     const check = checkDeployConfig(
       input({

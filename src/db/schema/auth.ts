@@ -132,8 +132,9 @@ export const tierChange = pgTable(
       .references(() => user.id, { onDelete: "cascade" }),
     fromTier: varchar("from_tier", { length: 20, enum: TIERS }).notNull(),
     toTier: varchar("to_tier", { length: 20, enum: TIERS }).notNull(),
-    // Kept when the admin's account is deleted; the change still happened.
-    changedBy: text("changed_by").references(() => user.id, { onDelete: "set null" }),
+    // The admin's user id, or "cli" for `npm run admin`. No foreign key: the
+    // record names who did it even after that account is deleted.
+    changedBy: text("changed_by"),
     changedAt: instant("changed_at").defaultNow().notNull(),
   },
   (table) => [index("tier_change_user_id_idx").on(table.userId, table.changedAt)],

@@ -37,6 +37,16 @@ describe("session lifecycle", () => {
     expect((await signIn(email, ATTACKER, verifying)).response.status).toBe(401);
   });
 
+  it("the owner's sign-up replaces the attacker's pending registration whatever the case of the address", async () => {
+    const email = uniqueEmail("victim-case");
+    expect((await register(email, ATTACKER)).status).toBe(200);
+    expect((await register(email.toUpperCase(), OWNER)).status).toBe(200);
+    const opened = await openLink(linkIn(await lastMailTo(email), "/verify-email"), {}, verifying);
+    expect(opened.status).toBe(302);
+    expect((await signIn(email, OWNER, verifying)).response.status).toBe(200);
+    expect((await signIn(email, ATTACKER, verifying)).response.status).toBe(401);
+  });
+
   it("a verification link mailed for a replaced registration verifies nothing", async () => {
     const email = uniqueEmail("replaced");
     await register(email, ATTACKER);

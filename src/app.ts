@@ -8,6 +8,7 @@ import { errorResponse, notFound, onError } from "./errors";
 import { withConfig } from "./middleware/config";
 import { withDatabase } from "./middleware/database";
 import { rateLimitCredentials } from "./middleware/rate-limit";
+import { createPages } from "./pages";
 import { adminRoutes } from "./routes/admin";
 import { content } from "./routes/content";
 import { health } from "./routes/health";
@@ -43,6 +44,8 @@ app.on(["GET", "POST"], `${AUTH_PATH}/*`, rateLimitCredentials, withDatabase, (c
 app.route("/api/me", me);
 app.route("/api/content", content);
 app.route("/api/admin", adminRoutes);
+// Account pages at /: clients of the API above, through this same app.
+app.route("/", createPages((request, env, ctx) => app.fetch(request, env, ctx)));
 
 app.notFound(notFound);
 app.onError(onError);

@@ -57,9 +57,11 @@ let databaseUrl = process.env.DATABASE_URL;
 if (databaseUrl) {
   console.log(`dev: using DATABASE_URL ${redact(databaseUrl)}`);
 } else {
-  embedded = await startEmbeddedPostgres({ dataDir: path.join(root, ".wrangler/pglite") });
+  // DEV_PGLITE_DIR: another data directory (the browser tests use a fresh one per run).
+  const dataDir = process.env.DEV_PGLITE_DIR || path.join(root, ".wrangler/pglite");
+  embedded = await startEmbeddedPostgres({ dataDir });
   databaseUrl = embedded.url;
-  console.log(`dev: started embedded PostgreSQL (PGlite, data in .wrangler/pglite) at ${databaseUrl}`);
+  console.log(`dev: started embedded PostgreSQL (PGlite, data in ${path.relative(root, dataDir) || dataDir}) at ${databaseUrl}`);
 }
 
 try {

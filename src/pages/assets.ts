@@ -39,7 +39,9 @@ dt{font-weight:600}dd{margin:0}
 .badge{display:inline-block;padding:0 .45rem;border-radius:999px;border:1px solid #6b7280;font-size:.85rem;color:#374151}
 .badge.ok{border-color:var(--ok);color:var(--ok)}
 .sessions{list-style:none;padding:0;margin:0 0 1rem}
-.sessions li{display:flex;justify-content:space-between;align-items:center;gap:1rem;padding:.6rem 0;border-bottom:1px solid var(--line);word-break:break-word}
+.sessions li{display:flex;justify-content:space-between;align-items:center;gap:1rem;padding:.6rem 0;border-bottom:1px solid var(--line)}
+.sessions li>span{flex:1;min-width:0;overflow-wrap:anywhere}
+.sessions li>*:last-child{flex-shrink:0;white-space:nowrap}
 small{color:var(--muted)}
 `;
 

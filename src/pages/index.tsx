@@ -69,6 +69,10 @@ export function createPages(api: ApiFetch) {
     c.header("Content-Security-Policy", CSP);
     // Pages show account data or carry tokens: never stored by a cache.
     c.header("Cache-Control", "no-store");
+    // Not secureHeaders' no-referrer: under it browsers post forms with
+    // `Origin: null`, and the origin check above needs the real one.
+    // No URL here carries a secret (the reset token is in the fragment).
+    c.header("Referrer-Policy", "same-origin");
   });
   pages.use("*", bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.text("Form too large", 413) }));
 

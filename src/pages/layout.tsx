@@ -13,7 +13,7 @@ export const Layout: FC<{ title: string; signedIn?: boolean; children: Child }> 
     <head>
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
-      <meta name="referrer" content="no-referrer" />
+      <meta name="referrer" content="same-origin" />
       <title>{`${title} · ${SITE_NAME}`}</title>
       <link rel="stylesheet" href="/assets/pages.css" />
       <script src="/assets/pages.js" defer></script>

@@ -25,6 +25,9 @@ export const DEFAULTS = {
   sessionUpdateAge: DAY,
   sessionFreshAge: DAY,
   deleteAccountConfirmation: "email" as DeleteAccountConfirmation,
+  signInMaxFailures: 20,
+  signInLockout: 15 * MINUTE,
+  nameMaxLength: 200,
 };
 
 // Messages name the variable and the rule, never the value: a wrong
@@ -113,6 +116,19 @@ function duration(name: string, fallback: number, min: number, max: number) {
   });
 }
 
+/** A whole number from `min` to `max`. */
+function integer(name: string, fallback: number, min: number, max: number) {
+  return text.transform((value, ctx) => {
+    if (value === undefined) return fallback;
+    const n = /^\d{1,9}$/.test(value) ? Number(value) : Number.NaN;
+    if (!(n >= min && n <= max)) {
+      ctx.addIssue({ code: "custom", message: `${name} must be a whole number from ${min} to ${max}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+
 function flag(name: string, fallback: boolean) {
   return text.transform((value, ctx) => {
     if (value === undefined) return fallback;
@@ -181,6 +197,10 @@ const AccountSchema = z
     // Not 0: better-auth reads 0 as "skip the freshness check", not "never fresh".
     SESSION_FRESH_AGE: duration("SESSION_FRESH_AGE", DEFAULTS.sessionFreshAge, MINUTE, 400 * DAY),
     DELETE_ACCOUNT_CONFIRMATION: choice("DELETE_ACCOUNT_CONFIRMATION", DELETE_ACCOUNT_CONFIRMATIONS, DEFAULTS.deleteAccountConfirmation),
+    SIGN_IN_MAX_FAILURES: integer("SIGN_IN_MAX_FAILURES", DEFAULTS.signInMaxFailures, 1, 1000),
+    // At most 15 minutes: a lock must never keep the owner out for long.
+    SIGN_IN_LOCKOUT: duration("SIGN_IN_LOCKOUT", DEFAULTS.signInLockout, MINUTE, 15 * MINUTE),
+    NAME_MAX_LENGTH: integer("NAME_MAX_LENGTH", DEFAULTS.nameMaxLength, 1, 1000),
   })
   .superRefine((value, ctx) => {
     const issue = (message: string) => ctx.addIssue({ code: "custom", message });
@@ -232,6 +252,10 @@ export interface Config {
   /** All in seconds: lifetime, sliding refresh step, and how recent a sign-in counts as fresh. */
   session: { expiresIn: number; updateAge: number; freshAge: number };
   deleteAccountConfirmation: DeleteAccountConfirmation;
+  /** Per-account brute-force protection (src/auth/sign-in-guard.ts). */
+  signIn: { maxFailures: number; lockout: number };
+  /** Longest accepted user name, in characters. */
+  nameMaxLength: number;
 }
 
 export class ConfigError extends Error {
@@ -283,6 +307,8 @@ export function parseConfig(env: ConfigInput): ConfigResult {
       resetPasswordExpiresIn: a.RESET_PASSWORD_EXPIRES_IN,
       session: { expiresIn: a.SESSION_EXPIRES_IN, updateAge: a.SESSION_UPDATE_AGE, freshAge: a.SESSION_FRESH_AGE },
       deleteAccountConfirmation: a.DELETE_ACCOUNT_CONFIRMATION,
+      signIn: { maxFailures: a.SIGN_IN_MAX_FAILURES, lockout: a.SIGN_IN_LOCKOUT },
+      nameMaxLength: a.NAME_MAX_LENGTH,
     },
   };
 }

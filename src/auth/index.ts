@@ -10,6 +10,10 @@ import { deleteUserCascade, deleteUserTokens } from "./delete-account";
 import { accountMails, DELETE_ACCOUNT_LINK_EXPIRES_IN } from "./emails";
 import { accountFollowUp, accountPolicy } from "./hooks";
 import { authLogger } from "./logger";
+import { DEFAULT_ROLE, syntheticSignUpUser } from "./registration";
+import { sessionIds } from "./session-ids";
+import { signInGuard } from "./sign-in-guard";
+import { hashSessionTokens } from "./session-tokens";
 
 /** What createAuth needs from the request besides its database and config. */
 export interface AuthRuntime {
@@ -25,6 +29,7 @@ export interface AuthRuntime {
  * holds that connection; nothing here is cached across requests.
  */
 export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
+  const guard = signInGuard(db, config.signIn);
   const mails = accountMails({ db, config, mailer: createMailer(config.mail, runtime.bindings), waitUntil: runtime.waitUntil });
   return betterAuth({
     appName: "edge-auth",
@@ -35,13 +40,17 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
     // transaction: better-auth's multi-step writes (sign-up, password reset:
     // spend the token + revoke sessions + set the password) commit or fail
     // as one. The request's single connection carries the transaction.
-    database: drizzleAdapter(db, { provider: "pg", schema, transaction: true }),
+    // Session tokens are hashed at rest at this one boundary (session-tokens.ts).
+    database: hashSessionTokens(drizzleAdapter(db, { provider: "pg", schema, transaction: true })),
     emailAndPassword: {
       enabled: true,
       requireEmailVerification: config.verification.required,
       sendResetPassword: mails.sendResetPassword,
       resetPasswordTokenExpiresIn: config.resetPasswordExpiresIn,
       revokeSessionsOnPasswordReset: true,
+      // A sign-up for a taken address answers with a made-up user; this gives
+      // it what a real new user gets (registration.ts).
+      customSyntheticUser: syntheticSignUpUser,
     },
     emailVerification: {
       sendVerificationEmail: mails.sendVerificationEmail,
@@ -87,7 +96,10 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
         beforeDelete: deleteUserCascade(db),
       },
     },
-    hooks: { before: accountPolicy(db), after: accountFollowUp(db, mails) },
+    hooks: {
+      before: accountPolicy(db, { verificationRequired: config.verification.required, nameMaxLength: config.nameMaxLength, guard }),
+      after: accountFollowUp(db, mails, guard),
+    },
     databaseHooks: {
       user: {
         create: {
@@ -106,7 +118,9 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
       anonymous({ emailDomainName: "anonymous.invalid" }),
       // Roles (user.role), bans and the /api/auth/admin/* endpoints. Admins
       // are users with role "admin", or the ids listed in ADMIN_USER_IDS.
-      admin({ adminUserIds: config.adminUserIds }),
+      admin({ adminUserIds: config.adminUserIds, defaultRole: DEFAULT_ROLE }),
+      // Sessions by id: listings without tokens, POST /revoke-session-by-id.
+      sessionIds(),
     ],
     advanced: {
       // On Cloudflare the client address is cf-connecting-ip; x-forwarded-for

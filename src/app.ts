@@ -15,6 +15,7 @@ import { adminRoutes } from "./routes/admin";
 import { content } from "./routes/content";
 import { health } from "./routes/health";
 import { me } from "./routes/me";
+import { apiDocs } from "./routes/openapi";
 
 export const app = new Hono<AppEnv>();
 
@@ -50,6 +51,7 @@ app.on(["GET", "POST"], `${AUTH_PATH}/*`, rateLimitCredentials, withDatabase, (c
 app.route("/api/me", me);
 app.route("/api/content", content);
 app.route("/api/admin", adminRoutes);
+app.route("/api", apiDocs(app));
 // Account pages at /: clients of the API above, through this same app.
 app.route("/", createPages((request, env, ctx) => app.fetch(request, env, ctx)));
 

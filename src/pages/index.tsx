@@ -2,6 +2,7 @@ import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Child } from "hono/jsx";
 import type { AppEnv } from "../env";
+import { DOCS_JS } from "../routes/openapi";
 import { callApi, type ApiAnswer, type ApiFetch } from "./api";
 import { PAGES_CSS, PAGES_JS } from "./assets";
 import type { FormError } from "./layout";
@@ -54,6 +55,7 @@ export function createPages(api: ApiFetch) {
 
   pages.get("/assets/pages.css", (c) => asset(c, PAGES_CSS, "text/css; charset=utf-8"));
   pages.get("/assets/pages.js", (c) => asset(c, PAGES_JS, "text/javascript; charset=utf-8"));
+  pages.get("/assets/docs.js", (c) => asset(c, DOCS_JS, "text/javascript; charset=utf-8"));
 
   pages.use("*", async (c, next) => {
     if (c.req.path.startsWith("/assets/")) return next();

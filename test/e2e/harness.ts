@@ -41,11 +41,11 @@ const SETTINGS = {
   SESSION_FRESH_AGE: "1d",
 };
 
-export async function startDev(): Promise<DevServer> {
+export async function startDev(overrides: Partial<Record<keyof typeof SETTINGS, string>> = {}): Promise<DevServer> {
   const [port, mailPort, inspectorPort] = [await freePort(), await freePort(), await freePort()];
   const work = mkdtempSync(path.join(tmpdir(), "edge-auth-e2e-"));
   const envFile = path.join(work, "e2e.env");
-  writeFileSync(envFile, Object.entries(SETTINGS).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
+  writeFileSync(envFile, Object.entries({ ...SETTINGS, ...overrides }).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
   const env: NodeJS.ProcessEnv = { ...process.env, MAIL_PORT: String(mailPort), DEV_PGLITE_DIR: path.join(work, "pglite"), TRUSTED_ORIGINS: "" };
   delete env.DATABASE_URL;
   delete env.AUTH_BASE_URL;

@@ -36,6 +36,19 @@ describe("account pages", () => {
     }
   });
 
+  it("weighs under 40 KB gzip per page, with its stylesheet and script", async () => {
+    const gzipped = async (response: Response) =>
+      (await new Response(response.body!.pipeThrough(new CompressionStream("gzip"))).arrayBuffer()).byteLength;
+    const assets = (await gzipped(await call("/assets/pages.css"))) + (await gzipped(await call("/assets/pages.js")));
+    const { cookie } = await signUp();
+    const weights: Record<string, number> = {};
+    for (const path of [...PAGES, "/account"]) {
+      weights[path] = (await gzipped(await call(path, { headers: path === "/account" ? { cookie } : {} }))) + assets;
+    }
+    console.log(`page weights (HTML + CSS + JS, gzip bytes): ${JSON.stringify(weights)}`);
+    for (const [path, bytes] of Object.entries(weights)) expect(bytes, path).toBeLessThan(40 * 1024);
+  });
+
   it("serves its stylesheet and script from the Worker, small", async () => {
     for (const path of ["/assets/pages.css", "/assets/pages.js"]) {
       const response = await call(path);

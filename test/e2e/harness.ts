@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -12,15 +12,18 @@ import { chromium, type Browser, type Page } from "playwright-core";
 const root = path.resolve(import.meta.dirname, "../..");
 export const RESULTS_DIR = path.join(root, "test-results");
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+/** `count` distinct free ports: all held open at once, so none is handed out twice. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<Server>((resolve, reject) => {
+      const server = createServer();
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", () => resolve(server));
+    })),
+  );
+  const ports = servers.map((server) => (server.address() as { port: number }).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
 }
 
 export interface DevServer {
@@ -42,7 +45,7 @@ const SETTINGS = {
 };
 
 export async function startDev(overrides: Partial<Record<keyof typeof SETTINGS, string>> = {}): Promise<DevServer> {
-  const [port, mailPort, inspectorPort] = [await freePort(), await freePort(), await freePort()];
+  const [port, mailPort, inspectorPort] = (await freePorts(3)) as [number, number, number];
   const work = mkdtempSync(path.join(tmpdir(), "edge-auth-e2e-"));
   const envFile = path.join(work, "e2e.env");
   writeFileSync(envFile, Object.entries({ ...SETTINGS, ...overrides }).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
@@ -159,9 +162,9 @@ export const audits: AuditRecord[] = [];
  * test-results/<name>.png. axe goes in through the DevTools protocol
  * (evaluate), so the page's CSP stays as strict as users get it.
  */
-export async function audit(page: Page, name: string): Promise<AxeViolation[]> {
+export async function audit(page: Page, name: string, { fullPage = true } = {}): Promise<AxeViolation[]> {
   mkdirSync(RESULTS_DIR, { recursive: true });
-  await page.screenshot({ path: path.join(RESULTS_DIR, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(RESULTS_DIR, `${name}.png`), fullPage });
   await page.evaluate(axeSource);
   const result = (await page.evaluate(
     `axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } })`,

@@ -217,6 +217,22 @@ describe("the account journey in a browser", () => {
     expect(await page.getByTestId("email").textContent()).toBe(upgraded);
   });
 
+  it("shows the API reference at /api/docs from this Worker alone", async () => {
+    const page = await newPage();
+    const blocked: string[] = [];
+    page.on("console", (m) => {
+      if (m.type() === "error" && /Content Security Policy|Refused to/.test(m.text())) blocked.push(m.text());
+    });
+    await page.goto(`${dev.url}/api/docs`);
+    // Scalar rendered the merged document: its title, a better-auth operation, the app's tags.
+    await page.getByRole("heading", { name: "edge-auth API" }).first().waitFor();
+    await page.getByText("/api/auth/sign-in/email").first().waitFor();
+    for (const tag of ["Account", "Content", "Admin"]) expect(await page.getByText(tag, { exact: true }).count(), tag).toBeGreaterThan(0);
+    // Recorded in test-results/axe.json; Scalar's markup is not the account pages'.
+    await audit(page, "13-api-docs", { fullPage: false });
+    expect(blocked).toEqual([]);
+  });
+
   it("loaded nothing from another host", () => {
     expect(foreignRequests).toEqual([]);
   });

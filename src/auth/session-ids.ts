@@ -1,7 +1,24 @@
 import type { BetterAuthPlugin } from "better-auth";
-import { createAuthEndpoint, createAuthMiddleware, sensitiveSessionMiddleware } from "better-auth/api";
+import { APIError, createAuthEndpoint, createAuthMiddleware, sensitiveSessionMiddleware, sessionMiddleware } from "better-auth/api";
+import { defaultRoles } from "better-auth/plugins/admin/access";
 import { deleteSessionCookie } from "better-auth/cookies";
 import { z } from "zod";
+
+interface AdminOptions {
+  adminUserIds?: string[];
+  defaultRole?: string;
+  roles?: Record<string, { authorize(request: Record<string, string[]>): { success: boolean } }>;
+}
+
+/** The admin plugin's own rule for revoking other users' sessions (its hasPermission, for `session: ["revoke"]`). */
+function mayRevokeSessions(options: AdminOptions | undefined, user: { id: string; role?: string | null }): boolean {
+  if (!options) return false;
+  if (options.adminUserIds?.includes(user.id)) return true;
+  const roles: AdminOptions["roles"] = options.roles ?? defaultRoles;
+  return (user.role || options.defaultRole || "user")
+    .split(",")
+    .some((role) => roles[role.trim()]?.authorize({ session: ["revoke"] }).success === true);
+}
 
 /** Where better-auth lists sessions with their `token`. */
 const LISTING_PATHS = new Set(["/list-sessions", "/admin/list-user-sessions"]);
@@ -22,7 +39,10 @@ function withoutToken<T extends object>(session: T): Omit<T, "token"> {
  *   sessions, `{ status: true }` as better-auth's revoke-session answers
  *   (whether or not the id was one of theirs, so it tells nothing about
  *   other users' sessions). better-auth's revoke-session still takes a raw
- *   token, for clients that hold one.
+ *   token, for clients that hold one;
+ * - `POST /admin/revoke-user-session-by-id` `{ sessionId }` is the admin
+ *   plugin's revoke-user-session by id, with the same permission
+ *   (`session: ["revoke"]`) and answer, now that admins see no tokens.
  */
 export const sessionIds = () =>
   ({
@@ -63,6 +83,39 @@ export const sessionIds = () =>
           });
           if (ctx.body.id === current.session.id) deleteSessionCookie(ctx);
           return ctx.json({ status: true });
+        },
+      ),
+      revokeUserSessionById: createAuthEndpoint(
+        "/admin/revoke-user-session-by-id",
+        {
+          method: "POST",
+          body: z.object({ sessionId: z.string().min(1).meta({ description: "The id of the session, from admin/list-user-sessions" }) }),
+          use: [sessionMiddleware],
+          requireHeaders: true,
+          metadata: {
+            openapi: {
+              description: "Revoke any user's session by its id (admins with the session revoke permission)",
+              responses: {
+                "200": {
+                  description: "Session revoked",
+                  content: { "application/json": { schema: { type: "object", properties: { success: { type: "boolean" } } } } },
+                },
+              },
+            },
+          },
+        },
+        async (ctx) => {
+          const { user } = ctx.context.session;
+          // The admin plugin's options as it runs with them (adminUserIds, roles).
+          const admin = ctx.context.options.plugins?.find((plugin) => plugin.id === "admin") as { options?: AdminOptions } | undefined;
+          if (!mayRevokeSessions(admin?.options, user)) {
+            throw APIError.from("FORBIDDEN", {
+              code: "YOU_ARE_NOT_ALLOWED_TO_REVOKE_USERS_SESSIONS",
+              message: "You are not allowed to revoke users sessions",
+            });
+          }
+          await ctx.context.adapter.delete({ model: "session", where: [{ field: "id", value: ctx.body.sessionId }] });
+          return ctx.json({ success: true });
         },
       ),
     },

@@ -7,6 +7,7 @@
 import { createAuthClient } from "better-auth/client";
 import { adminClient, anonymousClient, inferAdditionalFields } from "better-auth/client/plugins";
 import { USER_FIELDS } from "../auth/fields.js";
+import { sessionIdsClient } from "./session-ids.js";
 
 export type { Tier } from "../db/schema/tiers.js";
 
@@ -16,7 +17,7 @@ type FetchOptions = ClientOptions["fetchOptions"];
 function buildClient(apiUrl: string, fetchOptions?: FetchOptions) {
   return createAuthClient({
     baseURL: `${apiUrl.replace(/\/+$/, "")}/auth`,
-    plugins: [inferAdditionalFields({ user: USER_FIELDS }), anonymousClient(), adminClient()],
+    plugins: [inferAdditionalFields({ user: USER_FIELDS }), anonymousClient(), adminClient(), sessionIdsClient()],
     fetchOptions,
   });
 }

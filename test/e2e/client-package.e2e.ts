@@ -93,6 +93,8 @@ export async function show(): Promise<string> {
   const tier: Tier = data.user.tier;
   const role: string | null | undefined = data.user.role;
   const anonymous: boolean | null | undefined = data.user.isAnonymous;
+  // Sessions by id (the server's session-ids plugin): typed too.
+  if (tier === "anonymous") await client.revokeSessionById({ id: data.session.id });
   // @ts-expect-error the tier is one of three strings, not any string
   const wrong: "admin" = data.user.tier;
   return [tier, role, anonymous, wrong].join(" ");

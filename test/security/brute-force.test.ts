@@ -41,10 +41,12 @@ describe("brute force", () => {
   it("a successful password reset ends the lock at once", async () => {
     const { email } = await signUp();
     await guess(email, 5);
+    expect((await lockRow(email)).value).toBe("5");
     await postJson("/api/auth/request-password-reset", { email, redirectTo: "/reset" }, {}, guarded);
     const token = await resetTokenFor(email);
     const reset = await postJson("/api/auth/reset-password", { token, newPassword: "a brand new passphrase" }, {}, guarded);
     expect(reset.status).toBe(200);
+    expect(await lockRow(email)).toBeUndefined();
     expect((await signIn(email, "a brand new passphrase", guarded)).response.status).toBe(200);
   });
 

@@ -2,6 +2,7 @@
 // a 500 or a half-done registration.
 import { describe, expect, it } from "vitest";
 import { downHyperdrive, envWith, postJson, signUp, uniqueEmail, withSql } from "../helpers";
+import { expectNoStore } from "./helpers";
 
 const down = envWith({ HYPERDRIVE: downHyperdrive() });
 
@@ -11,6 +12,8 @@ describe("faults", () => {
     const response = await postJson("/api/auth/sign-in/email", { email, password }, {}, down);
     expect(response.status).toBe(503);
     expect(await response.json()).toEqual({ error: { code: "database_unavailable", message: expect.any(String) } });
+    // The outage answer is not cached either: the next try must reach the Worker.
+    expectNoStore(response);
   });
 
   it("sign-up with the database down is a 503 and creates nothing", async () => {

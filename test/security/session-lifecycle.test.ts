@@ -75,6 +75,31 @@ describe("session lifecycle", () => {
     expect(await tokensOf(target.user.id)).toEqual([]);
   });
 
+  it("an admin revokes one session of a user by its id (admins see no tokens)", async () => {
+    const admin = await signUp();
+    await makeAdmin(admin.user.id);
+    const target = await signUp();
+    const phone = (await signIn(target.email, target.password, undefined, { "user-agent": "Phone/9" })).cookie;
+    const listed = await postJson("/api/auth/admin/list-user-sessions", { userId: target.user.id }, { headers: { cookie: admin.cookie } });
+    const { sessions } = (await listed.json()) as { sessions: { id: string; userAgent: string }[] };
+    const phoneSession = sessions.find((s) => s.userAgent === "Phone/9")!;
+    const response = await postJson("/api/auth/admin/revoke-user-session-by-id", { sessionId: phoneSession.id }, { headers: { cookie: admin.cookie } });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ success: true });
+    expect(await works(phone)).toBe(false);
+    expect(await works(target.cookie)).toBe(true);
+  });
+
+  it("a user who is not an admin cannot revoke another user's session by id", async () => {
+    const mallory = await signUp();
+    const target = await signUp();
+    const [row] = await tokensOf(target.user.id);
+    const response = await postJson("/api/auth/admin/revoke-user-session-by-id", { sessionId: row!.id }, { headers: { cookie: mallory.cookie } });
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ code: "YOU_ARE_NOT_ALLOWED_TO_REVOKE_USERS_SESSIONS" });
+    expect(await works(target.cookie)).toBe(true);
+  });
+
   it("the cleanup job deletes expired (hashed) sessions and leaves live ones working", async () => {
     const expired = await signUp();
     const live = await signUp();

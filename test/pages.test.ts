@@ -96,6 +96,13 @@ describe("account pages", () => {
     expect(html).toMatch(/id="sign-in-email-error"[^>]*>Enter your email address</);
   });
 
+  it("leaves unknown /api paths to the API's JSON 404", async () => {
+    const response = await postForm("/api/nope", {}, { origin: "https://evil.example" });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ error: { code: "not_found" } });
+    expect(response.headers.get("content-security-policy")).toBeNull();
+  });
+
   it("refuses a form posted from another site", async () => {
     const { email, password } = await signUp();
     const response = await postForm("/sign-in", { email, password }, { origin: "https://evil.example" });

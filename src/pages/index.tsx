@@ -57,8 +57,10 @@ export function createPages(api: ApiFetch) {
   pages.get("/assets/pages.js", (c) => asset(c, PAGES_JS, "text/javascript; charset=utf-8"));
   pages.get("/assets/docs.js", (c) => asset(c, DOCS_JS, "text/javascript; charset=utf-8"));
 
+  // Mounted at "/", so "*" would also see requests no /api route took (their
+  // 404 stays the API's JSON): only page paths get the pages' rules.
   pages.use("*", async (c, next) => {
-    if (c.req.path.startsWith("/assets/")) return next();
+    if (c.req.path.startsWith("/assets/") || c.req.path === "/api" || c.req.path.startsWith("/api/")) return next();
     if (c.req.method === "POST") {
       // Forms post only from this site's pages (the API's trusted origins);
       // browsers send Origin on every POST.
@@ -76,7 +78,8 @@ export function createPages(api: ApiFetch) {
     // No URL here carries a secret (the reset token is in the fragment).
     c.header("Referrer-Policy", "same-origin");
   });
-  pages.use("*", bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.text("Form too large", 413) }));
+  const formLimit = bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.text("Form too large", 413) });
+  pages.use("*", (c, next) => (c.req.method === "POST" && !c.req.path.startsWith("/api/") ? formLimit(c, next) : next()));
 
   pages.get("/", async (c) => ((await currentSession(c, call)) ? c.redirect("/account", 303) : page(c, <SignInPage />)));
   pages.get("/sign-in", (c) => page(c, <SignInPage notice={NOTICES[c.req.query("done") ?? ""]} />));

@@ -65,6 +65,8 @@ describe("revoking sessions", () => {
     const response = await postJson("/api/auth/revoke-session-by-id", { id: target.id }, { headers: { cookie } });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: true });
+    // Revoking another session leaves the caller's browser signed in: no cookie is cleared.
+    expect(response.headers.getSetCookie().filter((c) => c.startsWith("better-auth.session_token="))).toEqual([]);
     expect(await works(phone)).toBe(false);
     expect(await (await call("/api/auth/get-session", { headers: { cookie: phone } })).json()).toBeNull();
     expect(await works(cookie)).toBe(true);

@@ -1,9 +1,10 @@
 import { APIError, createAuthMiddleware, getSessionFromCtx, isAPIError } from "better-auth/api";
 import { verifyJWT } from "better-auth/crypto";
+import { z } from "zod";
 import type { Database } from "../db/client";
 import { checkAccountText } from "./input";
 import { revokePendingLinks } from "./pending-links";
-import { replacePendingRegistration, revokeSessionsBeforeVerification } from "./registration";
+import { type pendingRegistrations, revokeSessionsBeforeVerification } from "./registration";
 import type { signInGuard } from "./sign-in-guard";
 
 export interface AccountPolicy {
@@ -11,6 +12,8 @@ export interface AccountPolicy {
   nameMaxLength: number;
   /** This request's per-account sign-in guard. */
   guard: ReturnType<typeof signInGuard>;
+  /** This request's replacement of a pending registration, run in sign-up's transaction. */
+  registrations: ReturnType<typeof pendingRegistrations>;
 }
 
 export const TOKEN_ALREADY_USED = {
@@ -26,14 +29,18 @@ export const accountPolicy = (db: Database, policy: AccountPolicy) =>
       case "/sign-in/email": {
         const email = bodyField(ctx, "email");
         const password = bodyField(ctx, "password");
-        if (typeof email === "string") await policy.guard.before(email, () => ctx.context.password.hash(String(password ?? "")));
+        // An address better-auth refuses as malformed (400) gets no password
+        // checked, and no account can have it: nothing to count.
+        if (typeof email === "string" && z.email().safeParse(email).success) {
+          await policy.guard.before(email, () => ctx.context.password.hash(String(password ?? "")));
+        }
         return;
       }
       case "/sign-up/email": {
         // Only while verification is required: without it an unverified
         // account is in use, and replacing it would hand it to whoever signs up.
         const email = bodyField(ctx, "email");
-        if (policy.verificationRequired && typeof email === "string") await replacePendingRegistration(db, email);
+        if (policy.verificationRequired && typeof email === "string") policy.registrations.replaceOnSignUp(email);
         return;
       }
       case "/change-email":
@@ -162,10 +169,8 @@ export function accountFollowUp(
 ) {
   return createAuthMiddleware(async (ctx) => {
     if (ctx.path === "/sign-in/email") {
-      const email = bodyField(ctx, "email");
       const returned = ctx.context.returned;
-      const failed = isAPIError(returned) && returned.statusCode === 401;
-      if (typeof email === "string" && (failed || !isAPIError(returned))) await guard.after(email, failed);
+      await guard.after(!isAPIError(returned) ? "succeeded" : returned.statusCode === 401 ? "failed" : "other");
     }
     if (isAPIError(ctx.context.returned)) return;
     if (ctx.path === "/reset-password") {

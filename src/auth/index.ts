@@ -11,7 +11,7 @@ import { accountMails, DELETE_ACCOUNT_LINK_EXPIRES_IN } from "./emails";
 import { accountFollowUp, accountPolicy } from "./hooks";
 import { USER_FIELDS } from "./fields";
 import { authLogger } from "./logger";
-import { DEFAULT_ROLE, syntheticSignUpUser } from "./registration";
+import { DEFAULT_ROLE, pendingRegistrations, syntheticSignUpUser } from "./registration";
 import { sessionIds } from "./session-ids";
 import { signInGuard } from "./sign-in-guard";
 import { hashSessionTokens } from "./session-tokens";
@@ -31,6 +31,7 @@ export interface AuthRuntime {
  */
 export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
   const guard = signInGuard(db, config.signIn);
+  const registrations = pendingRegistrations(db);
   const mails = accountMails({ db, config, mailer: createMailer(config.mail, runtime.bindings), waitUntil: runtime.waitUntil });
   return betterAuth({
     appName: "edge-auth",
@@ -41,8 +42,9 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
     // transaction: better-auth's multi-step writes (sign-up, password reset:
     // spend the token + revoke sessions + set the password) commit or fail
     // as one. The request's single connection carries the transaction.
-    // Session tokens are hashed at rest at this one boundary (session-tokens.ts).
-    database: hashSessionTokens(drizzleAdapter(db, { provider: "pg", schema, transaction: true })),
+    // Session tokens are hashed at rest at this one boundary (session-tokens.ts);
+    // a pending registration is replaced inside sign-up's transaction (registration.ts).
+    database: hashSessionTokens(registrations.adapter(drizzleAdapter(db, { provider: "pg", schema, transaction: true }))),
     emailAndPassword: {
       enabled: true,
       requireEmailVerification: config.verification.required,
@@ -95,7 +97,7 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
       },
     },
     hooks: {
-      before: accountPolicy(db, { verificationRequired: config.verification.required, nameMaxLength: config.nameMaxLength, guard }),
+      before: accountPolicy(db, { verificationRequired: config.verification.required, nameMaxLength: config.nameMaxLength, guard, registrations }),
       after: accountFollowUp(db, mails, guard),
     },
     databaseHooks: {

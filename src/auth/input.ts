@@ -3,10 +3,16 @@ import { APIError } from "better-auth/api";
 /** RFC 5321: a forward-path holds at most 256 octets, so an address at most 254 characters. */
 export const EMAIL_MAX_LENGTH = 254;
 
-// C0 controls, DEL, C1 controls, and the bidirectional formatting characters
-// (marks, embeddings, overrides, isolates) that make text display as
-// something other than what it is.
-const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+// C0 controls, DEL, C1 controls; the Unicode line and paragraph separators
+// (line breaks to JavaScript and some mail and log readers); the
+// bidirectional formatting characters (marks, embeddings, overrides,
+// isolates) and the invisible ones (zero-width space, word joiner and
+// invisible operators, BOM, soft hyphen, interlinear annotation) that make
+// text display as something other than what it is ("ad\u200bmin"); and lone
+// surrogates, which are no character at all. The zero-width joiner and
+// non-joiner stay allowed: emoji sequences and several scripts need them.
+const FORBIDDEN =
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]|\p{Cs}/u;
 
 /** Where each better-auth route carries a name or an email address, by path. */
 const FIELDS: Record<string, { name?: string[]; email?: string[] }> = {
@@ -36,13 +42,13 @@ export function checkAccountText(path: string, body: unknown, nameMaxLength: num
   const name = fields.name && at(body, fields.name);
   if (typeof name === "string") {
     if (name.length > nameMaxLength) refuse("INVALID_NAME", `name must be at most ${nameMaxLength} characters`);
-    if (FORBIDDEN.test(name)) refuse("INVALID_NAME", "name must not contain control or bidirectional formatting characters");
+    if (FORBIDDEN.test(name)) refuse("INVALID_NAME", "name must not contain control, invisible or bidirectional formatting characters");
   }
   const email = fields.email && at(body, fields.email);
   if (typeof email === "string") {
     const field = fields.email!.at(-1)!;
     if (email.length > EMAIL_MAX_LENGTH) refuse("INVALID_EMAIL", `${field} must be at most ${EMAIL_MAX_LENGTH} characters`);
-    if (FORBIDDEN.test(email)) refuse("INVALID_EMAIL", `${field} must not contain control or bidirectional formatting characters`);
+    if (FORBIDDEN.test(email)) refuse("INVALID_EMAIL", `${field} must not contain control, invisible or bidirectional formatting characters`);
   }
 }
 

@@ -1,3 +1,4 @@
+import type { BetterAuthOptions, DBAdapter } from "better-auth";
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { account, session, user, verification } from "../db/schema";
@@ -56,6 +57,41 @@ export async function replacePendingRegistration(db: Database, email: string): P
     )
     delete from ${verification}
     where ${verification.value} in (select id from pending) and ${verification.id} not like ${`${MAIL_THROTTLE_PREFIX}%`}`);
+}
+
+/**
+ * Runs the replacement inside sign-up's own transaction, so a sign-up that
+ * fails after it (a password too short, a bad field, a lost connection)
+ * rolls it back and leaves the pending registration and its link as they
+ * were. The before hook only says which address (`replaceOnSignUp`); the
+ * replacement is then the first statement of the next transaction the
+ * request opens, which is sign-up's (its whole handler is one
+ * runWithTransaction). It runs on the request's one connection, the very
+ * connection that transaction is open on.
+ */
+export function pendingRegistrations(db: Database) {
+  let replacing: string | undefined;
+  return {
+    /** Before /sign-up/email: the pending registration of `email` goes in sign-up's transaction. */
+    replaceOnSignUp(email: string) {
+      replacing = email;
+    },
+    /** The adapter whose next transaction starts with the replacement asked for. */
+    adapter<O extends BetterAuthOptions>(factory: (options: O) => DBAdapter<O>): (options: O) => DBAdapter<O> {
+      return (options) => {
+        const adapter = factory(options);
+        const { transaction } = adapter;
+        adapter.transaction = (callback) =>
+          transaction(async (trx) => {
+            const email = replacing;
+            replacing = undefined;
+            if (email !== undefined) await replacePendingRegistration(db, email);
+            return callback(trx);
+          });
+        return adapter;
+      };
+    },
+  };
 }
 
 /**

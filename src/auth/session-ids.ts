@@ -15,9 +15,11 @@ function mayRevokeSessions(options: AdminOptions | undefined, user: { id: string
   if (!options) return false;
   if (options.adminUserIds?.includes(user.id)) return true;
   const roles: AdminOptions["roles"] = options.roles ?? defaultRoles;
+  // Split on "," and not trimmed, as the plugin does: the same role string
+  // must grant the same here as on its own revoke-user-session.
   return (user.role || options.defaultRole || "user")
     .split(",")
-    .some((role) => roles[role.trim()]?.authorize({ session: ["revoke"] }).success === true);
+    .some((role) => roles[role]?.authorize({ session: ["revoke"] }).success === true);
 }
 
 /** Where better-auth lists sessions with their `token`. */

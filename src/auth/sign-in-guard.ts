@@ -20,10 +20,17 @@ const INVALID_EMAIL_OR_PASSWORD = { code: "INVALID_EMAIL_OR_PASSWORD", message: 
  * Failed sign-ins counted per account, across every client address: the
  * per-client rate limit alone lets a botnet guess one account's password
  * from many addresses (OWASP ASVS 5.0 V6.3, Keycloak's brute-force
- * detection). After `maxFailures` failures within `lockout` seconds, sign-in
- * to that address is refused for `lockout` seconds from the failure that
- * locked it, with the right password too.
+ * detection). At most `maxFailures` passwords are tried for an address
+ * within `lockout` seconds; once that many have failed, sign-in to the
+ * address is refused for `lockout` seconds from the failure that locked it,
+ * with the right password too.
  *
+ * - Each attempt takes its count before its password is checked, in one
+ *   atomic upsert that refuses once the limit is reached: checking first
+ *   and counting after the (slow) hash would let every request of a burst
+ *   sent at once through. An attempt that turns out not to be a failed
+ *   password (a success, an unverified address, a bad request) gives its
+ *   count back; a success clears the counter.
  * - The answer while locked is better-auth's own wrong-password answer, and
  *   unknown addresses are counted and locked alike, so a lock tells nothing
  *   about whether the address has an account. The password is still hashed,
@@ -32,38 +39,38 @@ const INVALID_EMAIL_OR_PASSWORD = { code: "INVALID_EMAIL_OR_PASSWORD", message: 
  *   whatever an attacker keeps sending.
  * - A successful password reset clears the counter (the owner's way back in
  *   at once), and so does a successful sign-in.
- * - The counter is one row per address (id: a hash of the address), counted
- *   with one atomic upsert, so concurrent failures from many isolates all
- *   count; expired rows go with the hourly cleanup.
+ * - The counter is one row per address (id: a hash of the address), so
+ *   concurrent attempts from many isolates all count; expired rows go with
+ *   the hourly cleanup.
  *
- * Built per request (like the auth instance): it remembers whether this
- * request's sign-in was refused as locked, and whether a counter existed.
+ * Built per request (like the auth instance): it remembers the count this
+ * request's sign-in took, if any.
  */
 export function signInGuard(db: Database, config: SignInGuardConfig) {
-  let refusedAsLocked = false;
-  let counterExists = false;
+  let counted: string | undefined;
   let resetUserId: string | undefined;
 
   return {
-    /** Before /sign-in/email: refuse a locked address. */
+    /** Before /sign-in/email: take a count, or refuse a locked address. */
     async before(email: string, hashPassword: () => Promise<unknown>) {
       const key = await failuresId(email);
-      const [row] = await db
-        .select({ locked: sql<boolean>`${verification.value}::int >= ${config.maxFailures}` })
-        .from(verification)
-        .where(sql`${verification.id} = ${key} and ${verification.expiresAt} > now()`);
-      counterExists = Boolean(row);
-      if (row?.locked) {
-        refusedAsLocked = true;
-        await hashPassword();
-        throw APIError.from("UNAUTHORIZED", INVALID_EMAIL_OR_PASSWORD);
+      if (await takeAttempt(db, key, config)) {
+        counted = key;
+        return;
       }
+      await hashPassword();
+      throw APIError.from("UNAUTHORIZED", INVALID_EMAIL_OR_PASSWORD);
     },
-    /** After /sign-in/email: count a failure, or clear the counter on success. */
-    async after(email: string, failed: boolean) {
-      if (refusedAsLocked) return;
-      if (failed) return recordFailure(db, email, config);
-      if (counterExists) await clearFailures(db, email);
+    /** After /sign-in/email: a failed password keeps its count; anything else gives it back. */
+    async after(outcome: "failed" | "succeeded" | "other") {
+      const key = counted;
+      counted = undefined;
+      if (!key || outcome === "failed") return;
+      if (outcome === "succeeded") return void (await db.delete(verification).where(sql`${verification.id} = ${key}`));
+      await db
+        .update(verification)
+        .set({ value: sql`greatest(${verification.value}::int - 1, 0)::text`, updatedAt: sql`now()` })
+        .where(sql`${verification.id} = ${key} and ${verification.expiresAt} > now()`);
     },
     /** Before /reset-password with a live token: whose password it resets. */
     resetting(userId: string) {
@@ -77,24 +84,32 @@ export function signInGuard(db: Database, config: SignInGuardConfig) {
   };
 }
 
-async function recordFailure(db: Database, email: string, { maxFailures, lockout }: SignInGuardConfig) {
-  const key = await failuresId(email);
+/**
+ * Counts one attempt for the address unless it is locked, in one statement:
+ * concurrent attempts serialize on the row, so no more than `maxFailures`
+ * get through in a window. False when locked (the row is left as it is).
+ */
+async function takeAttempt(db: Database, key: string, { maxFailures, lockout }: SignInGuardConfig): Promise<boolean> {
   const window = sql`now() + ${lockout} * interval '1 second'`;
   const stale = sql`${verification.expiresAt} <= now()`;
-  const next = sql`${verification.value}::int + 1`;
-  await db
+  const taken = sql`${verification.value}::int`;
+  const rows = await db
     .insert(verification)
     .values({ id: key, identifier: key, value: "1", expiresAt: window })
     .onConflictDoUpdate({
       target: verification.id,
       set: {
-        value: sql`case when ${stale} then '1' else (${next})::text end`,
-        // The window runs from the first failure; the failure that locks the
-        // address starts a full lock from now.
-        expiresAt: sql`case when ${stale} or ${next} >= ${maxFailures} then ${window} else ${verification.expiresAt} end`,
+        value: sql`case when ${stale} then '1' else (${taken} + 1)::text end`,
+        // The window runs from the first attempt; the attempt that reaches
+        // the limit starts a full lock from now (if it fails).
+        expiresAt: sql`case when ${stale} or ${taken} + 1 >= ${maxFailures} then ${window} else ${verification.expiresAt} end`,
         updatedAt: sql`now()`,
       },
-    });
+      // Locked: no update, so no row comes back.
+      setWhere: sql`${stale} or ${taken} < ${maxFailures}`,
+    })
+    .returning({ id: verification.id });
+  return rows.length > 0;
 }
 
 /** Forgets the failures counted for an address (a successful reset or sign-in). */

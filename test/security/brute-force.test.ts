@@ -28,6 +28,25 @@ describe("brute force", () => {
     expect(response.status).toBe(401);
   });
 
+  it("case variants of the address share one counter, so they cannot multiply the guesses", async () => {
+    const { email, password } = await signUp();
+    // better-auth finds the account whatever the case: each variant is another guess at its password.
+    const [local, domain] = email.split("@") as [string, string];
+    const variants = [
+      email.toUpperCase(),
+      `${local.toUpperCase()}@${domain}`,
+      `${local}@${domain.toUpperCase()}`,
+      `${local[0]!.toUpperCase()}${local.slice(1)}@${domain}`,
+      `${local}@${domain[0]!.toUpperCase()}${domain.slice(1)}`,
+    ];
+    for (const variant of variants) {
+      const response = await postJson("/api/auth/sign-in/email", { email: variant, password: "wrong guess 1" }, { headers: { "cf-connecting-ip": randomClientAddress() } }, guarded);
+      expect(response.status).toBe(401);
+    }
+    expect((await lockRow(email)).value).toBe("5");
+    expect((await signIn(email, password, guarded)).response.status).toBe(401);
+  });
+
   it("a locked account gets the very answer an unknown address gets", async () => {
     const { email, password } = await signUp();
     await guess(email, 5);
@@ -79,6 +98,25 @@ describe("brute force", () => {
     expect((await signIn(email, password, guarded)).response.status).toBe(200);
     await guess(email, 4);
     expect((await signIn(email, password, guarded)).response.status).toBe(200);
+  });
+
+  it("an attempt that is not a wrong password gives its count back: an unverified owner's right password never locks", async () => {
+    const workerEnv = envWith({ SIGN_IN_MAX_FAILURES: "2", REQUIRE_EMAIL_VERIFICATION: "true", EMAIL_RESEND_INTERVAL: "0" });
+    const email = uniqueEmail("brute-unverified");
+    const password = "the owner's own password";
+    expect((await postJson("/api/auth/sign-up/email", { email, password, name: "U" }, {}, workerEnv)).status).toBe(200);
+    for (let i = 0; i < 4; i++) expect((await signIn(email, password, workerEnv)).response.status).toBe(403);
+    expect((await lockRow(email))?.value ?? "0").toBe("0");
+  });
+
+  it("a malformed address (better-auth's 400, no password checked) takes no count", async () => {
+    const { email } = await signUp();
+    const malformed = ` ${email}`;
+    for (let i = 0; i < 3; i++) {
+      const response = await postJson("/api/auth/sign-in/email", { email: malformed, password: "wrong guess 1" }, {}, guarded);
+      expect(response.status).toBe(400);
+    }
+    expect(await lockRow(malformed)).toBeUndefined();
   });
 
   it("an unknown address is counted and locked alike, so a lock proves no account", async () => {

@@ -30,6 +30,22 @@ describe("concurrency", () => {
     expect((await signIn(email, password, locking)).response.status).toBe(401);
   });
 
+  it("a burst of 20 guesses at once against a limit of 5 gets only 5 passwords tried", async () => {
+    const { email } = await signUp();
+    const locking = envWith({ SIGN_IN_MAX_FAILURES: "5" });
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        postJson("/api/auth/sign-in/email", { email, password: `guess ${i}` }, { headers: { "cf-connecting-ip": randomClientAddress() } }, locking),
+      ),
+    );
+    expect(answers.map((r) => r.status)).toEqual(Array(20).fill(401));
+    // Each password tried is one count; refused ones are not counted. Checking
+    // first and counting after the hash lets every request of the burst through.
+    const id = await failuresId(email);
+    const row = (await withSql((sql) => sql.query(`select value from verification where id = $1`, [id]))).rows[0];
+    expect(row.value).toBe("5");
+  });
+
   it("simultaneous sign-ups for one pending address leave exactly one registration and no 5xx", async () => {
     const verifying = envWith({ REQUIRE_EMAIL_VERIFICATION: "true", EMAIL_RESEND_INTERVAL: "0" });
     const email = uniqueEmail("race");

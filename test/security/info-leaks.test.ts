@@ -1,7 +1,7 @@
 // Info leaks: answers with credentials or account data are never cached,
 // and errors carry no internals.
 import { describe, expect, it } from "vitest";
-import { call, postJson, signUp, uniqueEmail } from "../helpers";
+import { call, downHyperdrive, envWith, postJson, randomClientAddress, signUp, uniqueEmail } from "../helpers";
 import { expectNoStore, makeAdmin } from "./helpers";
 
 describe("info leaks", () => {
@@ -38,6 +38,27 @@ describe("info leaks", () => {
     expectNoStore(response);
     expect(response.headers.get("vary") ?? "").toMatch(/cookie/i);
     expectNoStore(await call("/api/content/free", { headers: { cookie: admin.cookie } }));
+  });
+
+  it("the app's own error answers are no-store too: 404, 401, 403, 413, 429 and 503", async () => {
+    const { cookie } = await signUp();
+    const answers = await Promise.all([
+      call("/api/no-such-route"),
+      call("/api/me"),
+      call("/api/admin/users/x/tier", { method: "PUT", headers: { cookie, origin: "https://evil.example" } }),
+      postJson("/api/auth/sign-up/email", { email: uniqueEmail("big"), password: "x".repeat(12), name: "n".repeat(70 * 1024) }),
+      call("/api/me", { headers: { cookie } }, envWith({ HYPERDRIVE: downHyperdrive() })),
+    ]);
+    expect(answers.map((r) => r.status)).toEqual([404, 401, 403, 413, 503]);
+    for (const response of answers) expectNoStore(response);
+    const client = randomClientAddress();
+    let limited: Response | undefined;
+    for (let i = 0; i < 30 && !limited; i++) {
+      const response = await postJson("/api/auth/sign-in/email", { email: uniqueEmail("flood"), password: "wrong password 0" }, { headers: { "cf-connecting-ip": client } });
+      if (response.status === 429) limited = response;
+    }
+    expect(limited?.status).toBe(429);
+    expectNoStore(limited!);
   });
 
   it("a refused sign-up names the field but echoes none of the input", async () => {

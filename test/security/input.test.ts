@@ -39,6 +39,18 @@ describe("input", () => {
     await expectRefused(await signUpWith({ name: "Bad\u007fName" }), "INVALID_NAME", "name");
   });
 
+  it("a Unicode line or paragraph separator, an invisible character or a lone surrogate in a name is refused", async () => {
+    for (const name of ["Eve\u2028Bcc: x@evil.example", "Eve\u2029Next", "ad\u200bmin", "ad\u2060min", "\ufeffadmin", "ad\u00admin", "Bad\ud800Half"]) {
+      await expectRefused(await signUpWith({ name }), "INVALID_NAME", "name");
+    }
+  });
+
+  it("names in other scripts and with emoji sequences (ZWJ, ZWNJ) are accepted", async () => {
+    for (const name of ["José Ñúñez", "李小龍", "محمد", "می\u200cخواهم", "👩\u200d💻 Dev"]) {
+      expect((await signUpWith({ name })).status).toBe(200);
+    }
+  });
+
   it("NAME_MAX_LENGTH bounds the name: 200 by default, configurable", async () => {
     expect((await signUpWith({ name: "n".repeat(200) })).status).toBe(200);
     await expectRefused(await signUpWith({ name: "n".repeat(201) }), "INVALID_NAME", "name");

@@ -3,7 +3,7 @@
 import { createScheduledController, createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { envWith, lastMailTo, linkIn, mailsTo, openLink, postJson, signUp, uniqueEmail, withSql } from "../helpers";
+import { call, envWith, lastMailTo, linkIn, mailsTo, openLink, postJson, signUp, uniqueEmail, withSql } from "../helpers";
 import { makeAdmin, signIn, tokensOf, works } from "./helpers";
 
 const verifying = envWith({ REQUIRE_EMAIL_VERIFICATION: "true", EMAIL_RESEND_INTERVAL: "0" });
@@ -12,6 +12,18 @@ const OWNER = "the owner's real password";
 
 const register = (email: string, password: string, workerEnv: Env = verifying) =>
   postJson("/api/auth/sign-up/email", { email, password, name: "Someone" }, {}, workerEnv);
+
+/** The cookies a response leaves set, as a browser keeps them: the last value per name, cleared ones gone. */
+function latestCookies(response: Response): string {
+  const jar = new Map<string, string>();
+  for (const line of response.headers.getSetCookie()) {
+    const [pair] = line.split(";");
+    const [name, value] = [pair!.slice(0, pair!.indexOf("=")), pair!.slice(pair!.indexOf("=") + 1)];
+    if (value) jar.set(name, value);
+    else jar.delete(name);
+  }
+  return [...jar].map(([name, value]) => `${name}=${value}`).join("; ");
+}
 
 describe("session lifecycle", () => {
   it("registering the owner's address first does not keep it: after the owner verifies, only the owner's password works (finding 1)", async () => {
@@ -34,6 +46,41 @@ describe("session lifecycle", () => {
     expect(opened.headers.get("location") ?? "").toContain("INVALID_TOKEN");
     const verified = await withSql(async (sql) => (await sql.query(`select email_verified from "user" where email = $1`, [email])).rows[0].email_verified);
     expect(verified).toBe(false);
+  });
+
+  it("a sign-up that fails (password too short) replaces nothing: the pending registration and its link stay", async () => {
+    const email = uniqueEmail("kept");
+    await register(email, OWNER);
+    const link = linkIn(await lastMailTo(email), "/verify-email");
+    const idOf = async () => withSql(async (sql) => (await sql.query(`select id from "user" where email = $1`, [email])).rows.map((r) => r.id));
+    const before = await idOf();
+    const refused = await register(email, "short");
+    expect(refused.status).toBe(400);
+    expect(await idOf()).toEqual(before);
+    expect((await openLink(link, {}, verifying)).status).toBe(302);
+    expect((await signIn(email, OWNER, verifying)).response.status).toBe(200);
+  });
+
+  it("an anonymous user's address is no pending registration: a sign-up for it replaces nothing", async () => {
+    const anon = (await (await call("/api/auth/sign-in/anonymous", { method: "POST" }, verifying)).json()) as { user: { id: string; email: string } };
+    await register(anon.user.email, ATTACKER);
+    const kept = await withSql(async (sql) => (await sql.query(`select is_anonymous from "user" where id = $1`, [anon.user.id])).rows);
+    expect(kept).toEqual([{ is_anonymous: true }]);
+  });
+
+  it("an unverified user with another sign-in method (a social account) is no pending registration either", async () => {
+    const email = uniqueEmail("social");
+    await register(email, OWNER);
+    const [{ id }] = (await withSql((sql) => sql.query(`select id from "user" where email = $1`, [email]))).rows;
+    await withSql((sql) =>
+      sql.query(`insert into account (id, account_id, provider_id, user_id, created_at, updated_at) values ($1, $2, 'github', $3, now(), now())`, [
+        crypto.randomUUID(),
+        `gh-${id}`,
+        id,
+      ]),
+    );
+    await register(email, ATTACKER);
+    expect((await withSql((sql) => sql.query(`select id from "user" where email = $1`, [email]))).rows).toEqual([{ id }]);
   });
 
   it("a verified account is never replaced by a later sign-up", async () => {
@@ -97,6 +144,46 @@ describe("session lifecycle", () => {
     const response = await postJson("/api/auth/admin/revoke-user-session-by-id", { sessionId: row!.id }, { headers: { cookie: mallory.cookie } });
     expect(response.status).toBe(403);
     expect(await response.json()).toMatchObject({ code: "YOU_ARE_NOT_ALLOWED_TO_REVOKE_USERS_SESSIONS" });
+    expect(await works(target.cookie)).toBe(true);
+  });
+
+  it("impersonation through hashed tokens: the admin acts as the user, and stop-impersonating gives the admin's own session back", async () => {
+    const admin = await signUp();
+    await makeAdmin(admin.user.id);
+    const target = await signUp();
+    const started = await postJson("/api/auth/admin/impersonate-user", { userId: target.user.id }, { headers: { cookie: admin.cookie } });
+    expect(started.status).toBe(200);
+    const jar = latestCookies(started);
+    const me = (await (await call("/api/me", { headers: { cookie: jar } })).json()) as { id: string };
+    expect(me.id).toBe(target.user.id);
+    const rows = await tokensOf(target.user.id);
+    expect(rows).toHaveLength(2);
+    for (const row of rows) expect(row.token).toMatch(/^[0-9a-f]{64}$/);
+    const stopped = await postJson("/api/auth/admin/stop-impersonating", {}, { headers: { cookie: jar } });
+    expect(stopped.status).toBe(200);
+    const back = (await (await call("/api/me", { headers: { cookie: latestCookies(stopped) } })).json()) as { id: string };
+    expect(back.id).toBe(admin.user.id);
+    expect(await tokensOf(target.user.id)).toHaveLength(1);
+  });
+
+  it("banning a user ends every (hashed) session of theirs", async () => {
+    const admin = await signUp();
+    await makeAdmin(admin.user.id);
+    const target = await signUp();
+    expect((await postJson("/api/auth/admin/ban-user", { userId: target.user.id }, { headers: { cookie: admin.cookie } })).status).toBe(200);
+    expect(await works(target.cookie)).toBe(false);
+    expect(await tokensOf(target.user.id)).toEqual([]);
+  });
+
+  it("revoke-user-session-by-id grants exactly what the admin plugin's revoke-user-session grants (role \"user, admin\": neither)", async () => {
+    const odd = await signUp();
+    await withSql((sql) => sql.query(`update "user" set role = 'user, admin' where id = $1`, [odd.user.id]));
+    const target = await signUp();
+    const [row] = await tokensOf(target.user.id);
+    const byToken = await postJson("/api/auth/admin/revoke-user-session", { sessionToken: "x" }, { headers: { cookie: odd.cookie } });
+    const byId = await postJson("/api/auth/admin/revoke-user-session-by-id", { sessionId: row!.id }, { headers: { cookie: odd.cookie } });
+    expect([byId.status, await byId.json()]).toEqual([byToken.status, await byToken.json()]);
+    expect(byId.status).toBe(403);
     expect(await works(target.cookie)).toBe(true);
   });
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import migration from "../../migrations/0002_hash_session_tokens.sql?raw";
 import { call, postJson, signUp, withSql } from "../helpers";
-import { makeAdmin, sessionTokenOf, sha256Hex, signedSessionCookie, tokensOf, works } from "./helpers";
+import { makeAdmin, sessionTokenOf, sha256Hex, signedSessionCookie, signIn, tokensOf, works } from "./helpers";
 
 describe("token lifecycle", () => {
   it("a leaked session table holds no cookie token: each row is the SHA-256 hex of it (finding 3)", async () => {
@@ -24,6 +24,18 @@ describe("token lifecycle", () => {
     expect(await works(await signedSessionCookie(row!.token))).toBe(false);
     // While the raw token, signed the same way, is exactly the cookie.
     expect(await works(await signedSessionCookie(sessionTokenOf(cookie)))).toBe(true);
+  });
+
+  it("revoke-session given a stored hash (64 hex characters) revokes nothing: it is hashed like any token", async () => {
+    const { user, email, password, cookie } = await signUp();
+    const other = (await signIn(email, password)).cookie;
+    const otherHash = await sha256Hex(sessionTokenOf(other));
+    expect((await tokensOf(user.id)).map((r) => r.token)).toContain(otherHash);
+    const response = await postJson("/api/auth/revoke-session", { token: otherHash }, { headers: { cookie } });
+    // better-auth answers { status: true } whether or not anything was revoked.
+    expect(response.status).toBe(200);
+    expect(await works(other)).toBe(true);
+    expect(await tokensOf(user.id)).toHaveLength(2);
   });
 
   it("list-sessions hands no token to JavaScript: sessions come by id (finding 3)", async () => {

@@ -234,7 +234,6 @@ describe("the account journey in a browser", () => {
     await page.getByRole("heading", { name: "edge-auth API" }).first().waitFor();
     await page.getByText("/api/auth/sign-in/email").first().waitFor();
     for (const tag of ["Account", "Content", "Admin"]) expect(await page.getByText(tag, { exact: true }).count(), tag).toBeGreaterThan(0);
-    await page.waitForLoadState("networkidle");
     // Recorded in test-results/axe.json; Scalar's markup is not the account pages'.
     await audit(page, "13-api-docs", { fullPage: false });
     // The CSP stops Scalar's stylesheet's fonts.scalar.com fonts before any request

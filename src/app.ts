@@ -10,10 +10,12 @@ import { withDatabase } from "./middleware/database";
 import { noStore } from "./middleware/no-store";
 import { checkOrigin } from "./middleware/origin";
 import { rateLimitCredentials } from "./middleware/rate-limit";
+import { createPages } from "./pages";
 import { adminRoutes } from "./routes/admin";
 import { content } from "./routes/content";
 import { health } from "./routes/health";
 import { me } from "./routes/me";
+import { apiDocs } from "./routes/openapi";
 
 export const app = new Hono<AppEnv>();
 
@@ -49,6 +51,9 @@ app.on(["GET", "POST"], `${AUTH_PATH}/*`, rateLimitCredentials, withDatabase, (c
 app.route("/api/me", me);
 app.route("/api/content", content);
 app.route("/api/admin", adminRoutes);
+app.route("/api", apiDocs(app));
+// Account pages at /: clients of the API above, through this same app.
+app.route("/", createPages((request, env, ctx) => app.fetch(request, env, ctx)));
 
 app.notFound(notFound);
 app.onError(onError);

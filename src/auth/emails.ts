@@ -2,6 +2,7 @@ import type { Config } from "../config";
 import type { Database } from "../db/client";
 import { sendInBackground, type Mailer } from "../mail";
 import { composeMail, type MailKind } from "../mail/templates";
+import { mailLink } from "./links";
 import { claimMailSlot } from "./throttle";
 
 /** How long an emailed account deletion link works, in seconds. */
@@ -33,7 +34,7 @@ export function accountMails({ db, config, mailer, waitUntil }: MailDeps) {
   let resetRequestHandled = false;
   let changeEmailHandled = false;
 
-  async function send(kind: MailKind, { user, url }: LinkCallbackData, expiresIn: number, throttled: boolean) {
+  async function send(kind: MailKind, { user, url, token }: LinkCallbackData, expiresIn: number, throttled: boolean) {
     // The anonymous plugin's made-up addresses are on .invalid (RFC 2606),
     // which no mail can reach.
     if (/\.invalid$/i.test(user.email)) return;
@@ -43,7 +44,7 @@ export function accountMails({ db, config, mailer, waitUntil }: MailDeps) {
       console.log(`mail_throttled: ${kind}`);
       return;
     }
-    sendInBackground(waitUntil, mailer, kind, composeMail(kind, { to: user.email, url, expiresIn, site }));
+    sendInBackground(waitUntil, mailer, kind, composeMail(kind, { to: user.email, url: mailLink(kind, url, token, config.origin), expiresIn, site }));
   }
 
   return {

@@ -1,6 +1,6 @@
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
-import { admin, anonymous } from "better-auth/plugins";
+import { admin, anonymous, openAPI } from "better-auth/plugins";
 import { AUTH_PATH, type Config } from "../config";
 import type { Database } from "../db/client";
 import * as schema from "../db/schema";
@@ -9,6 +9,7 @@ import { createMailer, type MailBindings } from "../mail";
 import { deleteUserCascade, deleteUserTokens } from "./delete-account";
 import { accountMails, DELETE_ACCOUNT_LINK_EXPIRES_IN } from "./emails";
 import { accountFollowUp, accountPolicy } from "./hooks";
+import { USER_FIELDS } from "./fields";
 import { authLogger } from "./logger";
 import { DEFAULT_ROLE, pendingRegistrations, syntheticSignUpUser } from "./registration";
 import { sessionIds } from "./session-ids";
@@ -79,11 +80,8 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
       disableCleanup: true,
     },
     user: {
-      additionalFields: {
-        // input: false: no sign-up or update-user body can set it; only the
-        // admin tier route changes it (and records who did).
-        tier: { type: ["anonymous", "free", "member"], required: true, defaultValue: "free", input: false },
-      },
+      // tier (src/auth/fields.ts, shared with the client package).
+      additionalFields: USER_FIELDS,
       // POST /change-email mails a link to the new address; nothing changes
       // until it is opened (better-auth's flow without a confirmation to the
       // old address).
@@ -123,6 +121,9 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
       admin({ adminUserIds: config.adminUserIds, defaultRole: DEFAULT_ROLE }),
       // Sessions by id: listings without tokens, POST /revoke-session-by-id.
       sessionIds(),
+      // Its document is merged into GET /api/openapi.json; its own reference
+      // page would load Scalar from a CDN, so /api/docs serves ours instead.
+      openAPI({ disableDefaultReference: true }),
     ],
     advanced: {
       // On Cloudflare the client address is cf-connecting-ip; x-forwarded-for

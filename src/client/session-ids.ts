@@ -1,5 +1,5 @@
 import type { BetterAuthClientPlugin } from "better-auth/client";
-import type { sessionIds } from "../auth/session-ids";
+import type { sessionIds } from "../auth/session-ids.js";
 
 /** Types `revokeSessionById({ id })` and `admin.revokeUserSessionById({ sessionId })` on the client. */
 export const sessionIdsClient = () =>

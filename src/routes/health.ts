@@ -1,5 +1,8 @@
 import { sql } from "drizzle-orm";
 import { Hono } from "hono";
+import { describeRoute } from "hono-openapi";
+import { z } from "zod";
+import { jsonResponse } from "../openapi/responses";
 import { connect, describeError, isConnectionError } from "../db/client";
 import type { AppEnv } from "../env";
 
@@ -8,7 +11,18 @@ import type { AppEnv } from "../env";
  * its own connection instead of using withDatabase so that an outage is
  * reported in the health shape rather than as an error.
  */
-export const health = new Hono<AppEnv>().get("/", async (c) => {
+const HealthAnswer = z.object({ status: z.enum(["ok", "degraded"]), db: z.enum(["ok", "unreachable"]) }).meta({ id: "Health" });
+
+export const health = new Hono<AppEnv>().get(
+  "/",
+  describeRoute({
+    tags: ["Operations"],
+    operationId: "health",
+    summary: "Liveness and a round trip to the database",
+    security: [],
+    responses: { 200: jsonResponse("Up, database reachable", HealthAnswer), 503: jsonResponse("Up, database unreachable", HealthAnswer) },
+  }),
+  async (c) => {
   try {
     const connection = await connect(c.env.HYPERDRIVE.connectionString);
     try {
@@ -22,4 +36,5 @@ export const health = new Hono<AppEnv>().get("/", async (c) => {
     console.error(`health: database unreachable: ${describeError(err)}`);
     return c.json({ status: "degraded", db: "unreachable" }, 503);
   }
-});
+  },
+);

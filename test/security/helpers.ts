@@ -48,7 +48,7 @@ export function expectNoStore(response: Response) {
  */
 export async function resetTokenFor(email: string): Promise<string> {
   const mail = await lastMailTo(email);
-  const link = (mail.Text.match(/https?:\/\/\S+/g) ?? []).find((url) => url.includes("reset-password"));
+  const link = (mail.Text.match(/https?:\/\/\S+/g) ?? []).find((url) => url.includes("#token=") || url.includes("reset-password"));
   if (!link) throw new Error(`no reset link in "${mail.Subject}"`);
   const url = new URL(link);
   return new URLSearchParams(url.hash.slice(1)).get("token") ?? decodeURIComponent(url.pathname.split("/").pop()!);

@@ -7,8 +7,9 @@ import { boolean, check, index, pgTable, text, timestamp, varchar } from "drizzl
 // TimeZone setting is (workerd, Node scripts and psql do not have to agree).
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 
-export const TIERS = ["anonymous", "free", "member"] as const;
-export type Tier = (typeof TIERS)[number];
+import { TIERS } from "./tiers.js";
+
+export { TIERS, type Tier } from "./tiers.js";
 
 export const user = pgTable(
   "user",

@@ -1,0 +1,308 @@
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { Child } from "hono/jsx";
+import type { AppEnv } from "../env";
+import { DOCS_JS } from "../routes/openapi";
+import { callApi, type ApiAnswer, type ApiFetch } from "./api";
+import { PAGES_CSS, PAGES_JS } from "./assets";
+import type { FormError } from "./layout";
+import {
+  AccountPage,
+  CheckMailPage,
+  ForgotPasswordPage,
+  GoodbyePage,
+  ProblemPage,
+  ResetPasswordPage,
+  SignInPage,
+  SignUpPage,
+  VerifiedPage,
+  type AccountView,
+  type SessionRow,
+} from "./views";
+
+/**
+ * The account pages: server-rendered HTML whose forms post here, and each
+ * handler makes the same public API call a browser or app would
+ * (`/api/auth/*`, `/api/me`), passing the browser's cookie, origin, device
+ * and address along. So they work without JavaScript and double as a worked
+ * example of a front end on this API.
+ */
+// Same origin only; no inline script or style; nothing from another host.
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+  "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+type PageContext = Context<AppEnv>;
+
+interface SessionAnswer {
+  session: { id: string };
+  user: AccountView["user"] & { id: string; isAnonymous?: boolean | null };
+}
+
+const NOTICES: Record<string, string> = {
+  "signed-out": "You are signed out.",
+  "password-reset": "Your password is changed. Sign in with the new one.",
+  "password-changed": "Your password is changed, and your other devices are signed out.",
+  "session-revoked": "That device is signed out.",
+  "others-revoked": "Every other device is signed out.",
+  "verification-sent": "We have mailed you a verification link.",
+};
+
+export function createPages(api: ApiFetch) {
+  const pages = new Hono<AppEnv>();
+  const call = <T = Record<string, unknown>>(c: PageContext, path: string, body?: unknown) =>
+    callApi<T>(c, api, path, body === undefined ? {} : { method: "POST", body });
+
+  pages.get("/assets/pages.css", (c) => asset(c, PAGES_CSS, "text/css; charset=utf-8"));
+  pages.get("/assets/pages.js", (c) => asset(c, PAGES_JS, "text/javascript; charset=utf-8"));
+  pages.get("/assets/docs.js", (c) => asset(c, DOCS_JS, "text/javascript; charset=utf-8"));
+
+  // Mounted at "/", so "*" would also see requests no /api route took (their
+  // 404 stays the API's JSON): only page paths get the pages' rules.
+  pages.use("*", async (c, next) => {
+    if (c.req.path.startsWith("/assets/") || c.req.path === "/api" || c.req.path.startsWith("/api/")) return next();
+    if (c.req.method === "POST") {
+      // Forms post only from this site's pages (the API's trusted origins);
+      // browsers send Origin on every POST.
+      const origin = c.req.header("origin");
+      if (!origin || !c.var.config.trustedOrigins.includes(origin)) {
+        return page(c, <ProblemPage title="Request refused" text="This form was sent from another site." />, 403);
+      }
+    }
+    await next();
+    c.header("Content-Security-Policy", CSP);
+    // Pages show account data or carry tokens: never stored by a cache.
+    c.header("Cache-Control", "no-store");
+    // Not secureHeaders' no-referrer: under it browsers post forms with
+    // `Origin: null`, and the origin check above needs the real one.
+    // No URL here carries a secret (the reset token is in the fragment).
+    c.header("Referrer-Policy", "same-origin");
+  });
+  const formLimit = bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.text("Form too large", 413) });
+  pages.use("*", (c, next) => (c.req.method === "POST" && !c.req.path.startsWith("/api/") ? formLimit(c, next) : next()));
+
+  pages.get("/", async (c) => ((await currentSession(c, call)) ? c.redirect("/account", 303) : page(c, <SignInPage />)));
+  pages.get("/sign-in", (c) => page(c, <SignInPage notice={NOTICES[c.req.query("done") ?? ""]} />));
+  pages.post("/sign-in", async (c) => {
+    const form = await fields(c, ["email", "password"]);
+    const missing = required(form, { email: "Enter your email address", password: "Enter your password" });
+    if (missing.length) return page(c, <SignInPage email={form.email} errors={missing} />, 400);
+    const answer = await call(c, "/api/auth/sign-in/email", { email: form.email, password: form.password });
+    if (answer.ok) return redirectWith(c, answer, "/account");
+    const message =
+      answer.code === "EMAIL_NOT_VERIFIED"
+        ? "Verify your address first: we have mailed you a new link."
+        : answer.status === 401
+          ? "Wrong email address or password."
+          : describe(answer);
+    return page(c, <SignInPage email={form.email} errors={[{ message }]} />, answer.status);
+  });
+
+  pages.get("/sign-up", async (c) => page(c, <SignUpPage upgrade={Boolean((await currentSession(c, call))?.user.isAnonymous)} />));
+  pages.post("/sign-up", async (c) => {
+    const form = await fields(c, ["name", "email", "password"]);
+    const missing = required(form, { name: "Enter your name", email: "Enter your email address", password: "Choose a password" });
+    const answer = missing.length ? null : await call(c, "/api/auth/sign-up/email", form);
+    if (answer?.ok) {
+      // With verification required the answer carries no session: the link does.
+      const signedIn = answer.cookies.some((cookie) => /session_token=[^;]/.test(cookie));
+      return redirectWith(c, answer, signedIn ? "/account" : "/check-mail?for=sign-up");
+    }
+    const errors = missing.length ? missing : [apiError(answer!, { PASSWORD: "password", EMAIL: "email", NAME: "name" })];
+    return page(c, <SignUpPage name={form.name} email={form.email} errors={errors} />, answer?.status ?? 400);
+  });
+
+  pages.post("/try", async (c) => {
+    const answer = await call(c, "/api/auth/sign-in/anonymous", {});
+    if (answer.ok) return redirectWith(c, answer, "/account");
+    return page(c, <ProblemPage title="Could not start a trial" text={describe(answer)} />, answer.status);
+  });
+
+  pages.post("/sign-out", async (c) => redirectWith(c, await call(c, "/api/auth/sign-out", {}), "/sign-in?done=signed-out"));
+
+  pages.get("/check-mail", (c) => page(c, <CheckMailPage reason={c.req.query("for") ?? "sign-up"} />));
+
+  // Where verification and change-email links land (src/auth/links.ts);
+  // better-auth adds ?error=CODE when the link does not work.
+  pages.get("/verified", (c) => page(c, <VerifiedPage error={c.req.query("error")} emailChange={c.req.query("change") === "email"} />));
+  pages.post("/verify/resend", async (c) => {
+    const form = await fields(c, ["email"]);
+    const missing = required(form, { email: "Enter your email address" });
+    const answer = missing.length ? null : await call(c, "/api/auth/send-verification-email", { email: form.email });
+    if (answer?.ok) return c.redirect("/check-mail?for=verify", 303);
+    const errors = missing.length ? missing : [apiError(answer!, { EMAIL: "email" })];
+    return page(c, <VerifiedPage error="INVALID_TOKEN" email={form.email} errors={errors} />, answer?.status ?? 400);
+  });
+
+  pages.get("/forgot-password", (c) => page(c, <ForgotPasswordPage />));
+  pages.post("/forgot-password", async (c) => {
+    const form = await fields(c, ["email"]);
+    const missing = required(form, { email: "Enter your email address" });
+    // No redirectTo: the mail links to /reset-password#token=... (src/auth/links.ts).
+    const answer = missing.length ? null : await call(c, "/api/auth/request-password-reset", { email: form.email });
+    if (answer?.ok) return c.redirect("/check-mail?for=reset", 303);
+    const errors = missing.length ? missing : [apiError(answer!, { EMAIL: "email" })];
+    return page(c, <ForgotPasswordPage email={form.email} errors={errors} />, answer?.status ?? 400);
+  });
+
+  pages.get("/reset-password", (c) => page(c, <ResetPasswordPage />));
+  pages.post("/reset-password", async (c) => {
+    const form = await fields(c, ["token", "newPassword"]);
+    if (!form.token) {
+      const errors = [{ field: "token", message: "Open this page from the link in your mail." }];
+      return page(c, <ResetPasswordPage errors={errors} />, 400);
+    }
+    const missing = required(form, { newPassword: "Choose a new password" });
+    const answer = missing.length ? null : await call(c, "/api/auth/reset-password", form);
+    if (answer?.ok) return c.redirect("/sign-in?done=password-reset", 303);
+    const errors = missing.length
+      ? missing
+      : answer!.code === "INVALID_TOKEN"
+        ? [{ field: "token", message: "This link has expired or was already used. Ask for a new one." }]
+        : [apiError(answer!, { PASSWORD: "newPassword" })];
+    return page(c, <ResetPasswordPage token={form.token} errors={errors} />, answer?.status ?? 400);
+  });
+
+  pages.get("/account", async (c) => {
+    const view = await accountView(c, call);
+    return view ? page(c, <AccountPage {...view} notice={NOTICES[c.req.query("done") ?? ""]} />) : c.redirect("/sign-in", 303);
+  });
+
+  /** Runs an account form's API call; on failure shows the account page with the error at that form. */
+  async function accountAction(
+    c: PageContext,
+    formName: string,
+    run: (form: Record<string, string>) => Promise<{ answer?: ApiAnswer; errors?: FormError[]; next?: string }>,
+    names: string[],
+  ) {
+    const form = await fields(c, names);
+    const { answer, errors, next } = await run(form);
+    if (!errors && answer?.ok && next) return redirectWith(c, answer, next);
+    if (answer?.status === 401) return c.redirect("/sign-in", 303);
+    const view = await accountView(c, call);
+    if (!view) return c.redirect("/sign-in", 303);
+    const shown = errors ?? [answer ? apiError(answer, {}) : { message: "Something went wrong" }];
+    return page(c, <AccountPage {...view} errors={shown} errorForm={formName} />, answer?.status && !answer.ok ? answer.status : 400);
+  }
+
+  pages.post("/account/sessions/revoke", (c) =>
+    accountAction(c, "sessions", async (f) => ({ answer: await call(c, "/api/auth/revoke-session-by-id", { id: f.id }), next: "/account?done=session-revoked" }), ["id"]),
+  );
+  pages.post("/account/sessions/revoke-others", (c) =>
+    accountAction(c, "sessions", async () => ({ answer: await call(c, "/api/auth/revoke-other-sessions", {}), next: "/account?done=others-revoked" }), []),
+  );
+  pages.post("/account/password", (c) =>
+    accountAction(
+      c,
+      "password",
+      async (f) => {
+        const missing = required(f, { currentPassword: "Enter your current password", newPassword: "Choose a new password" });
+        if (missing.length) return { errors: missing };
+        const answer = await call(c, "/api/auth/change-password", { currentPassword: f.currentPassword, newPassword: f.newPassword, revokeOtherSessions: true });
+        if (answer.ok) return { answer, next: "/account?done=password-changed" };
+        const field = answer.code === "INVALID_PASSWORD" ? "currentPassword" : /PASSWORD/.test(answer.code ?? "") ? "newPassword" : undefined;
+        const message = answer.code === "INVALID_PASSWORD" ? "That is not your current password." : describe(answer);
+        return { answer, errors: [{ field, message }] };
+      },
+      ["currentPassword", "newPassword"],
+    ),
+  );
+  pages.post("/account/email", (c) =>
+    accountAction(
+      c,
+      "email",
+      async (f) => {
+        const missing = required(f, { newEmail: "Enter the new address" });
+        if (missing.length) return { errors: missing };
+        const answer = await call(c, "/api/auth/change-email", { newEmail: f.newEmail });
+        if (answer.ok) return { answer, next: "/check-mail?for=change-email" };
+        const message = answer.code === "SESSION_NOT_FRESH" ? "Sign out and in again, then change your address." : describe(answer);
+        return { answer, errors: [{ field: answer.code === "SESSION_NOT_FRESH" ? undefined : "newEmail", message }] };
+      },
+      ["newEmail"],
+    ),
+  );
+  pages.post("/account/delete", (c) =>
+    accountAction(
+      c,
+      "delete",
+      async (f) => {
+        if (f.confirm !== "yes") return { errors: [{ field: "confirm", message: "Tick the box to confirm." }] };
+        const answer = await call<{ message?: string }>(c, "/api/auth/delete-user", {});
+        // DELETE_ACCOUNT_CONFIRMATION=email mails a link; fresh-session deletes at once.
+        const next = answer.body?.message === "User deleted" ? "/goodbye" : "/check-mail?for=delete-account";
+        return { answer: answer as ApiAnswer, next };
+      },
+      ["confirm"],
+    ),
+  );
+
+  pages.get("/goodbye", (c) => page(c, <GoodbyePage />));
+  return pages;
+}
+
+function page(c: PageContext, body: Child, status = 200) {
+  return c.html(`<!doctype html>${body}`, status as 200);
+}
+
+function asset(c: PageContext, text: string, type: string) {
+  return c.body(text, 200, { "content-type": type, "cache-control": "public, max-age=300" });
+}
+
+/** A 303 to `to` that carries the API answer's cookies (a new or cleared session). */
+function redirectWith(c: PageContext, answer: ApiAnswer, to: string) {
+  const response = c.redirect(to, 303);
+  for (const cookie of answer.cookies) response.headers.append("set-cookie", cookie);
+  return response;
+}
+
+async function fields(c: PageContext, names: string[]): Promise<Record<string, string>> {
+  const body = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
+  return Object.fromEntries(names.map((name) => [name, typeof body[name] === "string" ? (body[name] as string) : ""]));
+}
+
+function required(form: Record<string, string>, messages: Record<string, string>): FormError[] {
+  return Object.entries(messages)
+    .filter(([name]) => !form[name]?.trim())
+    .map(([field, message]) => ({ field, message }));
+}
+
+/** The API's own message; a rate limit or outage in words a person can act on. */
+function describe(answer: ApiAnswer): string {
+  if (answer.status === 429) return "Too many attempts. Wait a minute and try again.";
+  if (answer.status >= 500) return "The service is unavailable right now. Try again shortly.";
+  return answer.message || "That did not work. Check what you entered and try again.";
+}
+
+/** An API error tied to the field its code names (PASSWORD_TOO_SHORT → password, ...). */
+function apiError(answer: ApiAnswer, fieldsByWord: Record<string, string>): FormError {
+  const code = answer.code ?? "";
+  const text = `${code} ${answer.message ?? ""}`.toUpperCase();
+  const word = Object.keys(fieldsByWord).find((w) => text.includes(w));
+  return { field: answer.status === 429 || answer.status >= 500 || !word ? undefined : fieldsByWord[word], message: describe(answer) };
+}
+
+/** Session cookies are better-auth's `[__Secure-]better-auth.session_token`; no cookie, no API call. */
+async function currentSession(c: PageContext, call: (c: PageContext, path: string) => Promise<ApiAnswer<SessionAnswer>>) {
+  if (!/session_token=/.test(c.req.header("cookie") ?? "")) return null;
+  const answer = await call(c, "/api/auth/get-session");
+  return answer.ok ? answer.body : null;
+}
+
+async function accountView(
+  c: PageContext,
+  call: <T>(c: PageContext, path: string, body?: unknown) => Promise<ApiAnswer<T>>,
+): Promise<AccountView | null> {
+  const found = await currentSession(c, call);
+  if (!found) return null;
+  const user = { ...found.user, isAnonymous: Boolean(found.user.isAnonymous) };
+  if (user.isAnonymous) return { user, sessions: null };
+  // Listing sessions needs a fresh sign-in (SESSION_FRESH_AGE); without one the page says so.
+  const listed = await call<Omit<SessionRow, "current">[]>(c, "/api/auth/list-sessions");
+  const sessions = listed.ok && Array.isArray(listed.body)
+    ? listed.body
+        .map(({ id, createdAt, userAgent, ipAddress }) => ({ id, createdAt, userAgent, ipAddress, current: id === found.session.id }))
+        .sort((a, b) => Number(b.current) - Number(a.current))
+    : null;
+  return { user, sessions };
+}

@@ -1,0 +1,153 @@
+// The account pages through the Worker's fetch: server-rendered forms that
+// post to the pages, which call the public API on the browser's behalf.
+// (The same journey in a real browser: test/e2e/journey.e2e.ts.)
+import { describe, expect, it } from "vitest";
+import { call, cookiesFrom, envWith, lastMailTo, linkIn, openLink, ORIGIN, postJson, signUp, uniqueEmail } from "./helpers";
+
+const PASSWORD = "correct horse battery staple";
+const verifying = envWith({ REQUIRE_EMAIL_VERIFICATION: "true" });
+
+function postForm(path: string, fields: Record<string, string>, init: { cookie?: string; origin?: string } = {}, workerEnv?: Env) {
+  const headers = new Headers({ "content-type": "application/x-www-form-urlencoded", origin: init.origin ?? ORIGIN });
+  if (init.cookie) headers.set("cookie", init.cookie);
+  return call(path, { method: "POST", headers, body: new URLSearchParams(fields) }, workerEnv);
+}
+
+const PAGES = ["/", "/sign-in", "/sign-up", "/forgot-password", "/reset-password", "/check-mail?for=reset", "/verified", "/verified?error=TOKEN_EXPIRED", "/goodbye"];
+
+describe("account pages", () => {
+  it.each(PAGES)("%s is HTML with a strict CSP, no-store, and a label for every field", async (path) => {
+    const response = await call(path);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    const csp = response.headers.get("content-security-policy")!;
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain("unsafe-inline");
+    expect(csp).toContain("frame-ancestors 'none'");
+    const html = await response.text();
+    expect(html.startsWith("<!doctype html>")).toBe(true);
+    // No inline script or style anywhere (the CSP would block them anyway).
+    expect(html).not.toMatch(/<script(?![^>]*\ssrc=)/);
+    expect(html).not.toMatch(/\sstyle=|<style/);
+    for (const [, type, id] of html.matchAll(/<input[^>]*type="([a-z]+)"[^>]*id="([^"]+)"/g)) {
+      if (type !== "hidden") expect(html).toContain(`for="${id}"`);
+    }
+  });
+
+  it("weighs under 40 KB gzip per page, with its stylesheet and script", async () => {
+    const gzipped = async (response: Response) =>
+      (await new Response(response.body!.pipeThrough(new CompressionStream("gzip"))).arrayBuffer()).byteLength;
+    const assets = (await gzipped(await call("/assets/pages.css"))) + (await gzipped(await call("/assets/pages.js")));
+    const { cookie } = await signUp();
+    const weights: Record<string, number> = {};
+    for (const path of [...PAGES, "/account"]) {
+      weights[path] = (await gzipped(await call(path, { headers: path === "/account" ? { cookie } : {} }))) + assets;
+    }
+    console.log(`page weights (HTML + CSS + JS, gzip bytes): ${JSON.stringify(weights)}`);
+    for (const [path, bytes] of Object.entries(weights)) expect(bytes, path).toBeLessThan(40 * 1024);
+  });
+
+  it("serves its stylesheet and script from the Worker, small", async () => {
+    for (const path of ["/assets/pages.css", "/assets/pages.js"]) {
+      const response = await call(path);
+      expect(response.status).toBe(200);
+      expect((await response.text()).length).toBeLessThan(8_000);
+    }
+  });
+
+  it("signs up, lands on the account page with the tier, and signs out", async () => {
+    const email = uniqueEmail("pages");
+    const signedUp = await postForm("/sign-up", { name: "Page User", email, password: PASSWORD });
+    expect(signedUp.status).toBe(303);
+    expect(signedUp.headers.get("location")).toBe("/account");
+    const cookie = cookiesFrom(signedUp);
+    expect(cookie).toContain("session_token=");
+
+    const account = await call("/account", { headers: { cookie } });
+    expect(account.status).toBe(200);
+    expect(account.headers.get("cache-control")).toBe("no-store");
+    const html = await account.text();
+    expect(html).toContain(`<span data-testid="email">${email}</span>`);
+    expect(html).toContain('<dd data-testid="tier">free</dd>');
+    expect((await call("/", { headers: { cookie } })).headers.get("location")).toBe("/account");
+
+    const out = await postForm("/sign-out", {}, { cookie });
+    expect(out.headers.get("location")).toBe("/sign-in?done=signed-out");
+    expect((await call("/api/auth/get-session", { headers: { cookie } }).then((r) => r.json()))).toBeNull();
+    expect((await call("/account", { headers: { cookie } })).headers.get("location")).toBe("/sign-in");
+  });
+
+  it("shows a wrong password as an announced error, keeping the email", async () => {
+    const { email } = await signUp();
+    const response = await postForm("/sign-in", { email, password: "not the password" });
+    expect(response.status).toBe(401);
+    const html = await response.text();
+    expect(html).toMatch(/role="alert"[^>]*>.*Wrong email address or password/);
+    expect(html).toContain(`value="${email}"`);
+  });
+
+  it("ties a missing field's error to the field", async () => {
+    const response = await postForm("/sign-in", { email: "", password: "" });
+    expect(response.status).toBe(400);
+    const html = await response.text();
+    expect(html).toMatch(/id="sign-in-email"[^>]*aria-invalid="true"[^>]*aria-describedby="sign-in-email-error"/);
+    expect(html).toMatch(/id="sign-in-email-error"[^>]*>Enter your email address</);
+  });
+
+  it("leaves unknown /api paths to the API's JSON 404", async () => {
+    const response = await postForm("/api/nope", {}, { origin: "https://evil.example" });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ error: { code: "not_found" } });
+    expect(response.headers.get("content-security-policy")).toBeNull();
+  });
+
+  it("refuses a form posted from another site", async () => {
+    const { email, password } = await signUp();
+    const response = await postForm("/sign-in", { email, password }, { origin: "https://evil.example" });
+    expect(response.status).toBe(403);
+    expect(response.headers.getSetCookie()).toEqual([]);
+  });
+
+  it("with verification on: sign-up says check your mail, the link lands on /verified signed in", async () => {
+    const email = uniqueEmail("pages-verify");
+    const signedUp = await postForm("/sign-up", { name: "Vera", email, password: PASSWORD }, {}, verifying);
+    expect(signedUp.headers.get("location")).toBe("/check-mail?for=sign-up");
+    const link = new URL(linkIn(await lastMailTo(email), "/verify-email"));
+    expect(link.searchParams.get("callbackURL")).toBe("/verified");
+    const opened = await openLink(link.href, {}, verifying);
+    expect(opened.status).toBe(302);
+    expect(opened.headers.get("location")).toBe("/verified");
+    const cookie = cookiesFrom(opened);
+    const account = await (await call("/account", { headers: { cookie } }, verifying)).text();
+    expect(account).toContain('<span class="badge ok">verified</span>');
+    // The same link again: already used.
+    expect((await openLink(link.href, {}, verifying)).headers.get("location")).toBe("/verified?error=TOKEN_ALREADY_USED");
+  });
+
+  it("tries without an account, then upgrades to a real one", async () => {
+    const tried = await postForm("/try", {});
+    expect(tried.headers.get("location")).toBe("/account");
+    const anonymous = cookiesFrom(tried);
+    const page = await (await call("/account", { headers: { cookie: anonymous } })).text();
+    expect(page).toContain('<dd data-testid="tier">anonymous</dd>');
+    expect(page).toContain('action="/sign-up"');
+
+    const email = uniqueEmail("upgrade");
+    const upgraded = await postForm("/sign-up", { name: "Up", email, password: PASSWORD }, { cookie: anonymous });
+    expect(upgraded.headers.get("location")).toBe("/account");
+    const me = await (await call("/api/me", { headers: { cookie: cookiesFrom(upgraded) } })).json();
+    expect(me).toMatchObject({ email, tier: "free", isAnonymous: false });
+  });
+
+  it("changes the password from the account page", async () => {
+    const { email, password, cookie } = await signUp();
+    const wrong = await postForm("/account/password", { currentPassword: "nope nope nope", newPassword: "another passphrase 9" }, { cookie });
+    expect(wrong.status).toBe(400);
+    expect(await wrong.text()).toMatch(/id="password-currentPassword"[^>]*aria-invalid="true"/);
+    const changed = await postForm("/account/password", { currentPassword: password, newPassword: "another passphrase 9" }, { cookie });
+    expect(changed.headers.get("location")).toBe("/account?done=password-changed");
+    expect((await postJson("/api/auth/sign-in/email", { email, password: "another passphrase 9" })).status).toBe(200);
+  });
+});

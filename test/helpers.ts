@@ -55,11 +55,46 @@ export function uniqueEmail(label = "user"): string {
   return `${label}-${crypto.randomUUID()}@example.test`;
 }
 
+/** The session cache cookie's name (http origins; `__Secure-` prefixed on https). */
+export const SESSION_CACHE_COOKIE = "better-auth.session_data";
+
+/** A Cookie header without the session cache cookie: every request asks the database. */
+export function withoutSessionCache(cookie: string): string {
+  return cookie
+    .split("; ")
+    .filter((pair) => pair && !pair.startsWith(`${SESSION_CACHE_COOKIE}=`))
+    .join("; ");
+}
+
+/** The Cookie header a browser sends after `response`: its Set-Cookie applied to `cookie`. */
+export function browserCookie(cookie: string, response: Response): string {
+  const jar = new Map(
+    cookie
+      .split("; ")
+      .filter(Boolean)
+      .map((pair) => [pair.slice(0, pair.indexOf("=")), pair] as const),
+  );
+  for (const set of response.headers.getSetCookie()) {
+    const pair = set.split(";")[0]!;
+    const name = pair.slice(0, pair.indexOf("="));
+    if (/;\s*max-age=0/i.test(set) || pair === `${name}=`) jar.delete(name);
+    else jar.set(name, pair);
+  }
+  return [...jar.values()].join("; ");
+}
+
+/**
+ * Signs a user up. `cookie` carries the session token only, so the request
+ * reads the session from the database (tests that change rows directly see
+ * the change at once); `browserCookie` is everything the response set,
+ * session cache cookie included, as a browser would send it.
+ */
 export async function signUp(email = uniqueEmail(), password = "correct horse battery staple") {
   const response = await postJson("/api/auth/sign-up/email", { email, password, name: "Test User" });
   if (response.status !== 200) throw new Error(`sign-up failed: ${response.status} ${await response.text()}`);
-  const body = (await response.json()) as { user: { id: string; email: string } };
-  return { email, password, user: body.user, cookie: cookiesFrom(response) };
+  const body = (await response.json()) as { user: { id: string; email: string }; token: string };
+  const all = cookiesFrom(response);
+  return { email, password, user: body.user, token: body.token, cookie: withoutSessionCache(all), browserCookie: all };
 }
 
 /** A direct connection for asserting on rows, through the same binding the Worker uses. */

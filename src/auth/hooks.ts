@@ -2,6 +2,7 @@ import { APIError, createAuthMiddleware, getSessionFromCtx, isAPIError } from "b
 import { verifyJWT } from "better-auth/crypto";
 import type { Database } from "../db/client";
 import { revokePendingLinks } from "./pending-links";
+import { refreshCacheAfterChange } from "./session-cache";
 
 export const TOKEN_ALREADY_USED = {
   code: "TOKEN_ALREADY_USED",
@@ -117,9 +118,16 @@ function withErrorParam(url: string, code: string): string {
 export function accountFollowUp(
   db: Database,
   mails: { afterResetRequest(email: unknown): Promise<void>; afterChangeEmailRequest(newEmail: unknown): Promise<void> },
+  passwords: { upgrade(userId: string): Promise<void> },
 ) {
   return createAuthMiddleware(async (ctx) => {
+    await refreshCacheAfterChange(ctx);
     if (isAPIError(ctx.context.returned)) return;
+    if (ctx.path === "/sign-in/email" && ctx.context.newSession) {
+      // A stock scrypt or weaker argon2id hash that just verified becomes a
+      // current argon2id hash, before the response.
+      await passwords.upgrade(ctx.context.newSession.user.id);
+    }
     if (ctx.path === "/request-password-reset") {
       await mails.afterResetRequest(ctx.body?.email);
     }

@@ -1,6 +1,6 @@
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
-import { admin, anonymous } from "better-auth/plugins";
+import { admin, anonymous, bearer, jwt } from "better-auth/plugins";
 import { AUTH_PATH, type Config } from "../config";
 import type { Database } from "../db/client";
 import * as schema from "../db/schema";
@@ -10,6 +10,8 @@ import { deleteUserCascade, deleteUserTokens } from "./delete-account";
 import { accountMails, DELETE_ACCOUNT_LINK_EXPIRES_IN } from "./emails";
 import { accountFollowUp, accountPolicy } from "./hooks";
 import { authLogger } from "./logger";
+import { passwordHasher } from "./password";
+import { SESSION_CACHE_STRATEGY } from "./session-cache";
 
 /** What createAuth needs from the request besides its database and config. */
 export interface AuthRuntime {
@@ -26,6 +28,7 @@ export interface AuthRuntime {
  */
 export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
   const mails = accountMails({ db, config, mailer: createMailer(config.mail, runtime.bindings), waitUntil: runtime.waitUntil });
+  const hasher = passwordHasher(db, config.password);
   return betterAuth({
     appName: "edge-auth",
     baseURL: config.origin,
@@ -42,6 +45,12 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
       sendResetPassword: mails.sendResetPassword,
       resetPasswordTokenExpiresIn: config.resetPasswordExpiresIn,
       revokeSessionsOnPasswordReset: true,
+      // argon2id (src/auth/password.ts): sign-up, sign-in, reset, change and
+      // verify-password all hash through it; stock scrypt hashes still verify
+      // and are replaced on sign-in.
+      password: { hash: hasher.hash, verify: hasher.verify },
+      // Checked by better-auth before any hashing.
+      maxPasswordLength: config.password.maxLength,
     },
     emailVerification: {
       sendVerificationEmail: mails.sendVerificationEmail,
@@ -57,6 +66,14 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
       expiresIn: config.session.expiresIn,
       updateAge: config.session.updateAge,
       freshAge: config.session.freshAge,
+      // A signed copy of the session and user in a cookie answers
+      // get-session and requireAuth() without the database for this long
+      // (src/middleware/session.ts reads it without building this instance).
+      cookieCache: {
+        enabled: config.sessionCacheMaxAge > 0,
+        maxAge: config.sessionCacheMaxAge || undefined,
+        strategy: SESSION_CACHE_STRATEGY,
+      },
     },
     // Reset and deletion tokens are stored as SHA-256 hashes; the raw token
     // exists only in the mail. (Verification links are signed JWTs and are
@@ -87,7 +104,7 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
         beforeDelete: deleteUserCascade(db),
       },
     },
-    hooks: { before: accountPolicy(db), after: accountFollowUp(db, mails) },
+    hooks: { before: accountPolicy(db), after: accountFollowUp(db, mails, hasher) },
     databaseHooks: {
       user: {
         create: {
@@ -107,6 +124,29 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
       // Roles (user.role), bans and the /api/auth/admin/* endpoints. Admins
       // are users with role "admin", or the ids listed in ADMIN_USER_IDS.
       admin({ adminUserIds: config.adminUserIds }),
+      // GET /api/auth/token: a short-lived JWT for other services, verified
+      // against GET /api/auth/jwks (keys in the jwks table, private keys
+      // encrypted with APP_SECRET). No JWT on get-session responses: signing
+      // one there would cost a key lookup on every session read.
+      jwt({
+        disableSettingJwtHeader: true,
+        jwks: { keyPairConfig: { alg: "EdDSA", crv: "Ed25519" } },
+        jwt: {
+          issuer: config.origin,
+          audience: config.origin,
+          // A number would be read as an absolute expiry time.
+          expirationTime: `${config.jwtExpiresIn}s`,
+          definePayload: ({ user }) => ({
+            email: user.email,
+            emailVerified: user.emailVerified,
+            tier: (user as { tier?: Tier }).tier,
+            role: (user as { role?: string | null }).role ?? "user",
+          }),
+        },
+      }),
+      // `Authorization: Bearer <session token>` for native clients, instead
+      // of the cookie; sign-in answers the token in its body.
+      bearer(),
     ],
     advanced: {
       // On Cloudflare the client address is cf-connecting-ip; x-forwarded-for

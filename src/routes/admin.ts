@@ -15,13 +15,13 @@ const SetTierBody = z.object({ tier: z.enum(TIERS) }).strict();
  * sit on each route so an unknown path is a 404 without a database round trip.
  */
 export const adminRoutes = new Hono<AppEnv>()
-  .put("/users/:id/tier", withDatabase, requireAuth(), requireAdmin(), jsonBody(SetTierBody), async (c) => {
+  .put("/users/:id/tier", withDatabase, requireAuth({ fresh: true }), requireAdmin(), jsonBody(SetTierBody), async (c) => {
     const userId = c.req.param("id");
     const { tier } = c.req.valid("json");
     const adminId = c.var.user.id;
     // The row lock orders concurrent changes so each audit row's from_tier is
     // the tier the change really replaced.
-    const change = await c.var.db.transaction(async (tx) => {
+    const change = await c.var.db().transaction(async (tx) => {
       const [target] = await tx.select({ tier: user.tier }).from(user).where(eq(user.id, userId)).for("update");
       if (!target) return null;
       if (target.tier === tier) return { changed: false as const, from: target.tier };
@@ -41,11 +41,11 @@ export const adminRoutes = new Hono<AppEnv>()
       ...(change.changed ? { changedBy: change.row.changedBy, changedAt: change.row.changedAt.toISOString() } : {}),
     });
   })
-  .get("/users/:id/tier", withDatabase, requireAuth(), requireAdmin(), async (c) => {
+  .get("/users/:id/tier", withDatabase, requireAuth({ fresh: true }), requireAdmin(), async (c) => {
     const userId = c.req.param("id");
-    const [target] = await c.var.db.select({ tier: user.tier }).from(user).where(eq(user.id, userId));
+    const [target] = await c.var.db().select({ tier: user.tier }).from(user).where(eq(user.id, userId));
     if (!target) return errorResponse(c, 404, "user_not_found", "No user with that id");
-    const history = await c.var.db
+    const history = await c.var.db()
       .select()
       .from(tierChange)
       .where(eq(tierChange.userId, userId))

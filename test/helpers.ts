@@ -1,6 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Client } from "pg";
+import { inject } from "vitest";
 import worker from "../src/index";
 
 export const ORIGIN = "http://localhost:8787";
@@ -10,6 +11,34 @@ export type EnvOverrides = Partial<Record<keyof Env | "HYPERDRIVE" | "EMAIL_API_
 /** The Worker's env with some bindings replaced, as a misconfigured deploy would have. */
 export function envWith(overrides: EnvOverrides): Env {
   return { ...env, ...overrides } as Env;
+}
+
+declare module "vitest" {
+  interface ProvidedContext {
+    /** test/global-setup.ts: hands out counting proxies in front of the database. */
+    pgCounterUrl: string;
+  }
+}
+
+export interface WireCounts {
+  connections: number;
+  statements: number;
+}
+
+/**
+ * An env whose database sits behind a fresh counting proxy (scripts/lib/
+ * pg-wire-counter.ts), and a reader of what crossed it: connections opened
+ * and statements sent, counted on the wire.
+ */
+export async function countedEnv(overrides: EnvOverrides = {}) {
+  const service = inject("pgCounterUrl");
+  const { port } = (await (await fetch(`${service}/counters`, { method: "POST" })).json()) as { port: number };
+  const url = new URL(env.HYPERDRIVE.connectionString);
+  url.host = `127.0.0.1:${port}`;
+  // Only the connection string differs from the real binding.
+  const workerEnv = envWith({ ...overrides, HYPERDRIVE: { ...env.HYPERDRIVE, connectionString: url.toString() } });
+  const counts = async () => (await (await fetch(`${service}/counters/${port}`)).json()) as WireCounts;
+  return { workerEnv, counts };
 }
 
 /** The test-only binding whose connection string points at a closed port. */

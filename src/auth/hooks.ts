@@ -121,7 +121,7 @@ export function accountFollowUp(
   passwords: { upgrade(userId: string): Promise<void> },
 ) {
   return createAuthMiddleware(async (ctx) => {
-    await refreshCacheAfterChange(ctx);
+    refreshCacheAfterChange(ctx);
     if (isAPIError(ctx.context.returned)) return;
     if (ctx.path === "/sign-in/email" && ctx.context.newSession) {
       // A stock scrypt or weaker argon2id hash that just verified becomes a

@@ -1,5 +1,5 @@
 import { createAuthMiddleware } from "better-auth/api";
-import { getCookieCache, getCookies } from "better-auth/cookies";
+import { expireCookie, getCookieCache, getCookies } from "better-auth/cookies";
 import { getSignedCookie } from "hono/cookie";
 import type { Config } from "../config";
 import type { AuthSession } from "./index";
@@ -96,9 +96,6 @@ export function expiredCacheCookie(config: Config): string {
   return parts.join("; ");
 }
 
-const hasSetCookie = (headers: Headers | undefined, name: string) =>
-  (headers?.getSetCookie() ?? []).some((entry) => entry.startsWith(`${name}=`) || entry.startsWith(`${name}.`));
-
 // GETs that change a session or its user (the emailed links).
 const CHANGING_GETS = new Set(["/verify-email", "/delete-user/callback"]);
 
@@ -107,13 +104,16 @@ const CHANGING_GETS = new Set(["/verify-email", "/delete-user/callback"]);
  * (every POST: sign-out, revoke-session(s), change-password, update-user,
  * delete-user, the admin endpoints, ...; and the emailed links), the
  * requesting browser's cache cookie is replaced or expired, so that browser
- * sees the change on its next request. Where the endpoint set a fresh cache
- * (sign-in, a change-password that rotates the session), that one stands.
+ * sees the change on its next request. Where the endpoint set a new session
+ * (sign-in, update-user, a change-password that rotates the session), its
+ * cache cookie stands; any other cache cookie set on the way (the session as
+ * read before the change, by the endpoint's own session check) is dropped.
  */
-export const refreshCacheAfterChange = createAuthMiddleware(async (ctx) => {
+export function refreshCacheAfterChange(ctx: HookContext) {
   const isChange = ctx.request?.method === "POST" || CHANGING_GETS.has(ctx.path);
-  if (!isChange || !ctx.context.options.session?.cookieCache?.enabled) return;
-  const name = ctx.context.authCookies.sessionData.name;
-  if (hasSetCookie(ctx.context.responseHeaders, name)) return;
-  ctx.setCookie(name, "", { ...ctx.context.authCookies.sessionData.attributes, maxAge: 0 });
-});
+  if (!isChange || !ctx.context.options.session?.cookieCache?.enabled || ctx.context.newSession) return;
+  expireCookie(ctx, ctx.context.authCookies.sessionData);
+}
+
+/** What an after hook (createAuthMiddleware) is handed; run inside one, so its headers are merged. */
+type HookContext = Parameters<Parameters<typeof createAuthMiddleware>[0]>[0];

@@ -7,6 +7,7 @@ import { errorResponse } from "../errors";
 import { withDatabase } from "../middleware/database";
 import { requireAdmin, requireAuth } from "../middleware/session";
 import { jsonBody } from "../validation";
+import { expiredCacheCookie } from "../auth/session-cache";
 
 const SetTierBody = z.object({ tier: z.enum(TIERS) }).strict();
 
@@ -33,6 +34,10 @@ export const adminRoutes = new Hono<AppEnv>()
       return { changed: true as const, from: target.tier, row: row! };
     });
     if (!change) return errorResponse(c, 404, "user_not_found", "No user with that id");
+    // The admin's own cached session (their tier, if they changed their own)
+    // is dropped here; the user's other browsers see the change within
+    // SESSION_CACHE_MAX_AGE, fresh routes at once.
+    if (change.changed) c.header("set-cookie", expiredCacheCookie(c.var.config), { append: true });
     return c.json({
       userId,
       tier,

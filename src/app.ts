@@ -7,6 +7,8 @@ import type { AppEnv } from "./env";
 import { errorResponse, notFound, onError } from "./errors";
 import { withConfig } from "./middleware/config";
 import { withDatabase } from "./middleware/database";
+import { noStore } from "./middleware/no-store";
+import { checkOrigin } from "./middleware/origin";
 import { rateLimitCredentials } from "./middleware/rate-limit";
 import { adminRoutes } from "./routes/admin";
 import { content } from "./routes/content";
@@ -16,6 +18,7 @@ import { me } from "./routes/me";
 export const app = new Hono<AppEnv>();
 
 app.use(secureHeaders());
+app.use("/api/*", noStore);
 app.use(withConfig);
 // Credentialed CORS only for the configured origins: never `*` with cookies.
 app.use(
@@ -36,6 +39,9 @@ app.use(
     onError: (c) => errorResponse(c, 413, "payload_too_large", "Request body is larger than 64 KiB"),
   }),
 );
+
+// better-auth checks Origin on its own routes; this does it on the app's.
+app.use("/api/*", async (c, next) => (c.req.path.startsWith(`${AUTH_PATH}/`) ? next() : checkOrigin(c, next)));
 
 // Only matched routes open a database connection: a 404 costs no round trip.
 app.route("/api/health", health);

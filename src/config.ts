@@ -25,6 +25,9 @@ export const DEFAULTS = {
   sessionUpdateAge: DAY,
   sessionFreshAge: DAY,
   deleteAccountConfirmation: "email" as DeleteAccountConfirmation,
+  signInMaxFailures: 20,
+  signInLockout: 15 * MINUTE,
+  nameMaxLength: 200,
   sessionCacheMaxAge: 5 * MINUTE,
   jwtExpiresIn: 15 * MINUTE,
   passwordHashMemoryKib: 19456,
@@ -233,6 +236,10 @@ const AccountSchema = z
       PASSWORD_HASH_LIMITS.maxLength.min,
       PASSWORD_HASH_LIMITS.maxLength.max,
     ),
+    SIGN_IN_MAX_FAILURES: integer("SIGN_IN_MAX_FAILURES", DEFAULTS.signInMaxFailures, 1, 1000),
+    // At most 15 minutes: a lock must never keep the owner out for long.
+    SIGN_IN_LOCKOUT: duration("SIGN_IN_LOCKOUT", DEFAULTS.signInLockout, MINUTE, 15 * MINUTE),
+    NAME_MAX_LENGTH: integer("NAME_MAX_LENGTH", DEFAULTS.nameMaxLength, 1, 1000),
   })
   .superRefine((value, ctx) => {
     const issue = (message: string) => ctx.addIssue({ code: "custom", message });
@@ -290,6 +297,10 @@ export interface Config {
   jwtExpiresIn: number;
   /** argon2id cost (p = 1) and the longest password accepted, refused before hashing. */
   password: { memoryKib: number; iterations: number; maxLength: number };
+  /** Per-account brute-force protection (src/auth/sign-in-guard.ts). */
+  signIn: { maxFailures: number; lockout: number };
+  /** Longest accepted user name, in characters. */
+  nameMaxLength: number;
 }
 
 export class ConfigError extends Error {
@@ -344,6 +355,8 @@ export function parseConfig(env: ConfigInput): ConfigResult {
       sessionCacheMaxAge: a.SESSION_CACHE_MAX_AGE,
       jwtExpiresIn: a.JWT_EXPIRES_IN,
       password: { memoryKib: a.PASSWORD_HASH_MEMORY_KIB, iterations: a.PASSWORD_HASH_ITERATIONS, maxLength: a.PASSWORD_MAX_LENGTH },
+      signIn: { maxFailures: a.SIGN_IN_MAX_FAILURES, lockout: a.SIGN_IN_LOCKOUT },
+      nameMaxLength: a.NAME_MAX_LENGTH,
     },
   };
 }

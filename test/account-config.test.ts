@@ -34,6 +34,8 @@ describe("account settings", () => {
     expect(result.config.resetPasswordExpiresIn).toBe(3600);
     expect(result.config.session).toEqual({ expiresIn: 7 * 86400, updateAge: 86400, freshAge: 86400 });
     expect(result.config.deleteAccountConfirmation).toBe("email");
+    expect(result.config.signIn).toEqual({ maxFailures: 20, lockout: 15 * 60 });
+    expect(result.config.nameMaxLength).toBe(200);
   });
 
   it("reads durations in seconds or with a unit, and booleans", () => {
@@ -78,6 +80,12 @@ describe("account settings", () => {
       "SESSION_EXPIRES_IN must be a duration from 5m to 400d: seconds, or a number with s, m, h or d (e.g. 90m, 7d)",
     ],
     [{ SESSION_EXPIRES_IN: "1d", SESSION_UPDATE_AGE: "1d" }, "SESSION_UPDATE_AGE must be shorter than SESSION_EXPIRES_IN"],
+    [{ SIGN_IN_MAX_FAILURES: "0" }, "SIGN_IN_MAX_FAILURES must be a whole number from 1 to 1000"],
+    [
+      { SIGN_IN_LOCKOUT: "16m" },
+      "SIGN_IN_LOCKOUT must be a duration from 1m to 15m: seconds, or a number with s, m, h or d (e.g. 90m, 7d)",
+    ],
+    [{ NAME_MAX_LENGTH: "2.5" }, "NAME_MAX_LENGTH must be a whole number from 1 to 1000"],
   ])("rejects %j", (overrides, message) => {
     expect(errorOf({ ...BASE, ...overrides })).toBe(message);
   });

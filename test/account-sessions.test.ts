@@ -6,7 +6,6 @@ import { call, cookiesFrom, withoutSessionCache, envWith, postJson, signUp, with
 
 interface ListedSession {
   id: string;
-  token: string;
   userId: string;
   ipAddress: string;
   userAgent: string;
@@ -59,24 +58,46 @@ describe("listing sessions", () => {
 });
 
 describe("revoking sessions", () => {
-  it("revoke-session ends that one session on its next request", async () => {
+  it("revoke-session-by-id ends that one session on its next request", async () => {
     const { email, password, cookie } = await signUp();
     const phone = await signInFrom(email, password, "198.51.100.1", "Phone/2.0");
     const target = (await listSessions(cookie)).find((s) => s.userAgent === "Phone/2.0")!;
 
-    const response = await postJson("/api/auth/revoke-session", { token: target.token }, { headers: { cookie } });
+    const response = await postJson("/api/auth/revoke-session-by-id", { id: target.id }, { headers: { cookie } });
     expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: true });
     expect(await works(phone)).toBe(false);
     expect(await (await call("/api/auth/get-session", { headers: { cookie: phone } })).json()).toBeNull();
     expect(await works(cookie)).toBe(true);
     expect(await listSessions(cookie)).toHaveLength(1);
   });
 
+  it("revoke-session-by-id of the caller's own session also clears its cookie", async () => {
+    const { cookie } = await signUp();
+    const [own] = await listSessions(cookie);
+    const response = await postJson("/api/auth/revoke-session-by-id", { id: own!.id }, { headers: { cookie } });
+    expect(response.status).toBe(200);
+    expect(response.headers.getSetCookie().some((c) => c.startsWith("better-auth.session_token=;") || c.includes("Max-Age=0"))).toBe(true);
+    expect(await works(cookie)).toBe(false);
+  });
+
+  it("better-auth's revoke-session still revokes by the raw token a client holds", async () => {
+    const { email, password, cookie } = await signUp();
+    const phone = await signInFrom(email, password, "198.51.100.6", "Phone/3.0");
+    const current = (await (await call("/api/auth/get-session", { headers: { cookie: phone } })).json()) as { session: { token: string } };
+    const token = current.session.token;
+    const response = await postJson("/api/auth/revoke-session", { token }, { headers: { cookie } });
+    expect(response.status).toBe(200);
+    expect(await works(phone)).toBe(false);
+    expect(await works(cookie)).toBe(true);
+  });
+
   it("cannot revoke someone else's session", async () => {
     const mine = await signUp();
     const theirs = await signUp();
     const [target] = await listSessions(theirs.cookie);
-    await postJson("/api/auth/revoke-session", { token: target!.token }, { headers: { cookie: mine.cookie } });
+    const response = await postJson("/api/auth/revoke-session-by-id", { id: target!.id }, { headers: { cookie: mine.cookie } });
+    expect(response.status).toBe(200);
     expect(await works(theirs.cookie)).toBe(true);
   });
 

@@ -43,4 +43,17 @@ describe("the official better-auth client", () => {
     expect(session.data!.user.tier).toBe("anonymous");
     expect(session.data!.user.isAnonymous).toBe(true);
   });
+
+  it("lists sessions without tokens and revokes one by id", async () => {
+    const client = clientWithCookieJar();
+    await client.signUp.email({ email: uniqueEmail("client-sessions"), password: "correct horse battery staple", name: "Client" });
+    const listed = await client.listSessions();
+    expect(listed.error).toBeNull();
+    expect(listed.data).toHaveLength(1);
+    expect(listed.data![0]).not.toHaveProperty("token");
+    // Compiles only because sessionIdsClient() gives the client the endpoint's type.
+    const revoked = await client.revokeSessionById({ id: listed.data![0]!.id });
+    expect(revoked.data).toEqual({ status: true });
+    expect((await client.getSession()).data).toBeNull();
+  });
 });

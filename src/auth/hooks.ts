@@ -1,8 +1,18 @@
 import { APIError, createAuthMiddleware, getSessionFromCtx, isAPIError } from "better-auth/api";
 import { verifyJWT } from "better-auth/crypto";
 import type { Database } from "../db/client";
+import { checkAccountText } from "./input";
 import { revokePendingLinks } from "./pending-links";
 import { refreshCacheAfterChange } from "./session-cache";
+import { replacePendingRegistration, revokeSessionsBeforeVerification } from "./registration";
+import type { signInGuard } from "./sign-in-guard";
+
+export interface AccountPolicy {
+  verificationRequired: boolean;
+  nameMaxLength: number;
+  /** This request's per-account sign-in guard. */
+  guard: ReturnType<typeof signInGuard>;
+}
 
 export const TOKEN_ALREADY_USED = {
   code: "TOKEN_ALREADY_USED",
@@ -10,15 +20,29 @@ export const TOKEN_ALREADY_USED = {
 };
 
 /** App policy on better-auth's own endpoints, before its handlers run. */
-export const accountPolicy = (db: Database) =>
+export const accountPolicy = (db: Database, policy: AccountPolicy) =>
   createAuthMiddleware(async (ctx) => {
+    checkAccountText(ctx.path, ctx.body, policy.nameMaxLength);
     switch (ctx.path) {
+      case "/sign-in/email": {
+        const email = bodyField(ctx, "email");
+        const password = bodyField(ctx, "password");
+        if (typeof email === "string") await policy.guard.before(email, () => ctx.context.password.hash(String(password ?? "")));
+        return;
+      }
+      case "/sign-up/email": {
+        // Only while verification is required: without it an unverified
+        // account is in use, and replacing it would hand it to whoever signs up.
+        const email = bodyField(ctx, "email");
+        if (policy.verificationRequired && typeof email === "string") await replacePendingRegistration(db, email);
+        return;
+      }
       case "/change-email":
         // The address is where resets go: moving it takes a fresh sign-in, as
         // listing sessions does, not just any cookie that still works.
         return requireFreshSession(ctx);
       case "/reset-password":
-        return revokeOtherLinksOnReset(ctx, db);
+        return revokeOtherLinksOnReset(ctx, db, policy.guard);
       case "/change-password":
         // Revoking the other sessions is the default; a client opts out with
         // `revokeOtherSessions: false`.
@@ -32,7 +56,7 @@ export const accountPolicy = (db: Database) =>
         const payload = typeof token === "string" ? await verifyJWT<LinkPayload>(token, ctx.context.secret) : null;
         if (!payload) return;
         if (payload.updateTo) return revokeLinksOnEmailChange(payload, db);
-        return refuseUsedVerificationLink(ctx, payload);
+        return firstVerification(ctx, payload, db);
       }
       case "/admin/update-user":
       case "/admin/create-user":
@@ -50,11 +74,14 @@ async function requireFreshSession(ctx: HookContext) {
 }
 
 /** A successful reset must leave no other reset link of the user usable. */
-async function revokeOtherLinksOnReset(ctx: HookContext, db: Database) {
+async function revokeOtherLinksOnReset(ctx: HookContext, db: Database, guard: AccountPolicy["guard"]) {
   const token = ctx.body && typeof ctx.body === "object" ? (ctx.body as { token?: unknown }).token : undefined;
   if (typeof token !== "string" || !token) return;
   const row = await ctx.context.internalAdapter.findVerificationValue(`reset-password:${token}`);
-  if (row && row.expiresAt > new Date()) await revokePendingLinks(db, row.value, row.id);
+  if (row && row.expiresAt > new Date()) {
+    await revokePendingLinks(db, row.value, row.id);
+    guard.resetting(row.value);
+  }
 }
 
 /** What better-auth signs into a verification link. */
@@ -86,6 +113,23 @@ function refuseTierOutsideTierRoute(ctx: HookContext) {
 
 type HookContext = Parameters<Parameters<typeof createAuthMiddleware>[0]>[0];
 
+const bodyField = (ctx: HookContext, key: string): unknown =>
+  ctx.body && typeof ctx.body === "object" ? (ctx.body as Record<string, unknown>)[key] : undefined;
+
+/**
+ * A sign-up verification link with a valid signature: the first time it
+ * verifies its address, the sessions issued before go (registration.ts); once
+ * the address is verified, the link has done its job.
+ */
+async function firstVerification(ctx: HookContext, payload: LinkPayload, db: Database) {
+  if (typeof payload.email !== "string") return;
+  const found = await ctx.context.internalAdapter.findUserByEmail(payload.email);
+  // A link for another (replaced) registration: the handler's INVALID_TOKEN.
+  if (!found || (payload.userId && payload.userId !== found.user.id)) return;
+  if (!found.user.emailVerified) return revokeSessionsBeforeVerification(db, found.user.id);
+  return refuseUsedVerificationLink(ctx);
+}
+
 /**
  * better-auth's verification links are signed, expiring JWTs, not rows, so
  * "used" is a state of the user: a link for an address that is already
@@ -94,10 +138,7 @@ type HookContext = Parameters<Parameters<typeof createAuthMiddleware>[0]>[0];
  * Only a link with a valid signature gets this answer, so it tells nothing
  * about addresses to someone who makes up tokens.
  */
-async function refuseUsedVerificationLink(ctx: HookContext, payload: LinkPayload) {
-  if (typeof payload.email !== "string") return;
-  const found = await ctx.context.internalAdapter.findUserByEmail(payload.email);
-  if (!found?.user.emailVerified || (payload.userId && payload.userId !== found.user.id)) return;
+async function refuseUsedVerificationLink(ctx: HookContext) {
   const callbackURL = ctx.query?.callbackURL;
   if (typeof callbackURL === "string" && callbackURL) {
     // An untrusted callbackURL is the handler's to refuse (403), never ours to follow.
@@ -118,15 +159,24 @@ function withErrorParam(url: string, code: string): string {
 export function accountFollowUp(
   db: Database,
   mails: { afterResetRequest(email: unknown): Promise<void>; afterChangeEmailRequest(newEmail: unknown): Promise<void> },
+  guard: AccountPolicy["guard"],
   passwords: { upgrade(userId: string): Promise<void> },
 ) {
   return createAuthMiddleware(async (ctx) => {
     refreshCacheAfterChange(ctx);
+    if (ctx.path === "/sign-in/email") {
+      const returned = ctx.context.returned;
+      await guard.after(!isAPIError(returned) ? "succeeded" : returned.statusCode === 401 ? "failed" : "other");
+    }
     if (isAPIError(ctx.context.returned)) return;
     if (ctx.path === "/sign-in/email" && ctx.context.newSession) {
       // A stock scrypt or weaker argon2id hash that just verified becomes a
       // current argon2id hash, before the response.
       await passwords.upgrade(ctx.context.newSession.user.id);
+    }
+    if (ctx.path === "/reset-password") {
+      // A successful reset is the owner's way back in: it ends a lock at once.
+      await guard.afterReset((id) => ctx.context.internalAdapter.findUserById(id));
     }
     if (ctx.path === "/request-password-reset") {
       await mails.afterResetRequest(ctx.body?.email);

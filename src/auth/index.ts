@@ -12,6 +12,10 @@ import { accountFollowUp, accountPolicy } from "./hooks";
 import { authLogger } from "./logger";
 import { passwordHasher } from "./password";
 import { SESSION_CACHE_STRATEGY } from "./session-cache";
+import { DEFAULT_ROLE, syntheticSignUpUser } from "./registration";
+import { sessionIds } from "./session-ids";
+import { signInGuard } from "./sign-in-guard";
+import { hashSessionTokens } from "./session-tokens";
 
 /** What createAuth needs from the request besides its database and config. */
 export interface AuthRuntime {
@@ -27,6 +31,7 @@ export interface AuthRuntime {
  * holds that connection; nothing here is cached across requests.
  */
 export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
+  const guard = signInGuard(db, config.signIn);
   const mails = accountMails({ db, config, mailer: createMailer(config.mail, runtime.bindings), waitUntil: runtime.waitUntil });
   const hasher = passwordHasher(db, config.password);
   return betterAuth({
@@ -38,7 +43,8 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
     // transaction: better-auth's multi-step writes (sign-up, password reset:
     // spend the token + revoke sessions + set the password) commit or fail
     // as one. The request's single connection carries the transaction.
-    database: drizzleAdapter(db, { provider: "pg", schema, transaction: true }),
+    // Session tokens are hashed at rest at this one boundary (session-tokens.ts).
+    database: hashSessionTokens(drizzleAdapter(db, { provider: "pg", schema, transaction: true })),
     emailAndPassword: {
       enabled: true,
       requireEmailVerification: config.verification.required,
@@ -51,6 +57,9 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
       password: { hash: hasher.hash, verify: hasher.verify },
       // Checked by better-auth before any hashing.
       maxPasswordLength: config.password.maxLength,
+      // A sign-up for a taken address answers with a made-up user; this gives
+      // it what a real new user gets (registration.ts).
+      customSyntheticUser: syntheticSignUpUser,
     },
     emailVerification: {
       sendVerificationEmail: mails.sendVerificationEmail,
@@ -104,7 +113,10 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
         beforeDelete: deleteUserCascade(db),
       },
     },
-    hooks: { before: accountPolicy(db), after: accountFollowUp(db, mails, hasher) },
+    hooks: {
+      before: accountPolicy(db, { verificationRequired: config.verification.required, nameMaxLength: config.nameMaxLength, guard }),
+      after: accountFollowUp(db, mails, guard, hasher),
+    },
     databaseHooks: {
       user: {
         create: {
@@ -123,7 +135,9 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
       anonymous({ emailDomainName: "anonymous.invalid" }),
       // Roles (user.role), bans and the /api/auth/admin/* endpoints. Admins
       // are users with role "admin", or the ids listed in ADMIN_USER_IDS.
-      admin({ adminUserIds: config.adminUserIds }),
+      admin({ adminUserIds: config.adminUserIds, defaultRole: DEFAULT_ROLE }),
+      // Sessions by id: listings without tokens, POST /revoke-session-by-id.
+      sessionIds(),
       // GET /api/auth/token: a short-lived JWT for other services, verified
       // against GET /api/auth/jwks (keys in the jwks table, private keys
       // encrypted with APP_SECRET). No JWT on get-session responses: signing

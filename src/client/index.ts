@@ -4,6 +4,7 @@
 import { createAuthClient } from "better-auth/client";
 import { adminClient, anonymousClient, inferAdditionalFields } from "better-auth/client/plugins";
 import type { Auth } from "../auth";
+import { sessionIdsClient } from "./session-ids";
 
 type FetchOptions = NonNullable<Parameters<typeof createAuthClient>[0]>["fetchOptions"];
 
@@ -11,7 +12,7 @@ type FetchOptions = NonNullable<Parameters<typeof createAuthClient>[0]>["fetchOp
 export function createEdgeAuthClient(apiUrl: string, fetchOptions?: FetchOptions) {
   return createAuthClient({
     baseURL: `${apiUrl.replace(/\/+$/, "")}/auth`,
-    plugins: [inferAdditionalFields<Auth>(), anonymousClient(), adminClient()],
+    plugins: [inferAdditionalFields<Auth>(), anonymousClient(), adminClient(), sessionIdsClient()],
     fetchOptions,
   });
 }

@@ -2,6 +2,7 @@
 // cache cookie without better-auth and without a database connection (counted
 // on the wire by a proxy in front of PostgreSQL), the fallback that re-issues
 // it, what is not trusted, and when a change is seen.
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import {
   browserCookie,
@@ -16,6 +17,7 @@ import {
   withSql,
 } from "./helpers";
 
+const b64url = (binary: string) => btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 const get = (path: string, cookie: string, workerEnv?: Env) => call(path, { headers: { cookie } }, workerEnv);
 const cacheCookieIn = (cookie: string) => cookie.split("; ").find((pair) => pair.startsWith(`${SESSION_CACHE_COOKIE}=`));
 
@@ -85,6 +87,37 @@ describe("protected routes from the cache cookie", () => {
     const me = await get("/api/me", mixed);
     expect(await me.json()).toMatchObject({ id: alice.user.id, tier: "free" });
     expect((await get("/api/content/member", mixed)).status).toBe(403);
+  });
+
+  it("binds a cache whose session carries the SHA-256 of the token (the stored form) to that token only", async () => {
+    const alice = await signUp();
+    const bob = await signUp();
+    const rawOf = (cookie: string) => decodeURIComponent(cookie.split("better-auth.session_token=")[1]!.split(";")[0]!).split(".")[0]!;
+    const sha256 = async (text: string) =>
+      Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))), (b) => b.toString(16).padStart(2, "0")).join("");
+    // Alice's own cache cookie, re-signed (as better-auth signs it) with her token's hash in place of the token.
+    const withToken = async (token: string) => {
+      const value = cacheCookieIn(alice.browserCookie)!.slice(SESSION_CACHE_COOKIE.length + 1);
+      const decoded = JSON.parse(atob(value.replace(/-/g, "+").replace(/_/g, "/"))) as {
+        session: { session: { token: string } };
+        expiresAt: number;
+        signature: string;
+      };
+      decoded.session.session.token = token;
+      const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(env.APP_SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+      const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(JSON.stringify({ ...decoded.session, expiresAt: decoded.expiresAt })));
+      decoded.signature = b64url(String.fromCharCode(...new Uint8Array(mac)));
+      return `${SESSION_CACHE_COOKIE}=${b64url(JSON.stringify(decoded))}`;
+    };
+    const { workerEnv, counts } = await countedEnv();
+    const hashed = `${alice.cookie}; ${await withToken(await sha256(rawOf(alice.cookie)))}`;
+    expect(await (await get("/api/me", hashed, workerEnv)).json()).toMatchObject({ id: alice.user.id });
+    expect(await counts()).toEqual({ connections: 0, statements: 0 });
+
+    // The same cache bound to Bob's token hash, sent with Alice's token: not trusted.
+    const foreign = `${alice.cookie}; ${await withToken(await sha256(rawOf(bob.cookie)))}`;
+    expect(await (await get("/api/me", foreign, workerEnv)).json()).toMatchObject({ id: alice.user.id });
+    expect((await counts()).statements).toBeGreaterThan(0);
   });
 
   it("is off with SESSION_CACHE_MAX_AGE=0: no cache cookie, every request reads the database", async () => {

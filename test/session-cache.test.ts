@@ -120,6 +120,20 @@ describe("protected routes from the cache cookie", () => {
     expect((await counts()).statements).toBeGreaterThan(0);
   });
 
+  it("works with the __Secure- cookies of an https deployment", async () => {
+    const origin = "https://auth.example.test";
+    const https = { AUTH_BASE_URL: `${origin}/api` };
+    const email = (await signUp()).email;
+    const signedIn = await postJson("/api/auth/sign-in/email", { email, password: "correct horse battery staple" }, { headers: { origin } }, envWith(https));
+    expect(signedIn.status).toBe(200);
+    const cookie = cookiesFrom(signedIn);
+    expect(cookie).toMatch(/__Secure-better-auth\.session_data=/);
+    const { workerEnv, counts } = await countedEnv(https);
+    const me = await call("/api/me", { headers: { cookie, origin } }, workerEnv);
+    expect(me.status).toBe(200);
+    expect(await counts()).toEqual({ connections: 0, statements: 0 });
+  });
+
   it("is off with SESSION_CACHE_MAX_AGE=0: no cache cookie, every request reads the database", async () => {
     const off = envWith({ SESSION_CACHE_MAX_AGE: "0" });
     const response = await postJson("/api/auth/sign-in/email", { email: (await signUp()).email, password: "correct horse battery staple" }, {}, off);

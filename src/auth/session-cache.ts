@@ -1,5 +1,6 @@
 import { createAuthMiddleware } from "better-auth/api";
 import { expireCookie, getCookieCache, getCookies } from "better-auth/cookies";
+import type { Context } from "hono";
 import { getSignedCookie } from "hono/cookie";
 import type { Config } from "../config";
 import type { AuthSession } from "./index";
@@ -59,13 +60,13 @@ function sameText(a: string, b: string): boolean {
  * A request with an Authorization header is left to the database path, where
  * the bearer plugin decides which session it is.
  */
-export async function readSessionCache(c: { req: { raw: Request } }, config: Config): Promise<AuthSession | null> {
+export async function readSessionCache(c: Context, config: Config): Promise<AuthSession | null> {
   if (config.sessionCacheMaxAge === 0) return null;
   const headers = c.req.raw.headers;
   const cookieHeader = headers.get("cookie");
   if (!cookieHeader || headers.has("authorization")) return null;
   const names = sessionCookies(config);
-  const token = await getSignedCookie(c as never, config.secret, names.sessionToken.name);
+  const token = await getSignedCookie(c, config.secret, names.sessionToken.name);
   if (!token) return null;
   const cached = await getCookieCache(headers, {
     secret: config.secret,

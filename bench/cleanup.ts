@@ -1,4 +1,4 @@
-// `npm run bench:cleanup` (also `npm run bench`): the cleanup job on a large backlog.
+// `npm run bench:cleanup`: the cleanup job on a large backlog.
 //
 //  1. Creates a scratch database (edge_auth_bench) on the server of DATABASE_URL
 //     (default: the local test server), migrates it, and seeds it with SQL:

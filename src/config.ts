@@ -63,6 +63,22 @@ export const DEFAULTS = {
   signInLockout: 15 * MINUTE,
   nameMaxLength: 200,
   rateLimits: true,
+  sessionCacheMaxAge: 5 * MINUTE,
+  jwtExpiresIn: 15 * MINUTE,
+  passwordHashMemoryKib: 19456,
+  passwordHashIterations: 2,
+  passwordMaxLength: 128,
+};
+
+/**
+ * OWASP's minimum for argon2id (m = 19 MiB, t = 2, p = 1); config refuses
+ * less. The upper bounds keep one hash inside a Worker's 128 MB and its CPU
+ * budget.
+ */
+export const PASSWORD_HASH_LIMITS = {
+  memoryKib: { min: 19456, max: 65536 },
+  iterations: { min: 2, max: 10 },
+  maxLength: { min: 16, max: 1024 },
 };
 
 // Messages name the variable and the rule, never the value: a wrong
@@ -158,16 +174,16 @@ function duration(name: string, fallback: number, min: number, max: number) {
   });
 }
 
-/** A whole number from `min` to `max`. */
-function integer(name: string, fallback: number, min: number, max: number) {
+/** A whole number from `min` to `max`; `hint` says what the bounds mean. */
+function integer(name: string, fallback: number, min: number, max: number, hint = "") {
   return text.transform((value, ctx) => {
     if (value === undefined) return fallback;
-    const n = /^\d{1,9}$/.test(value) ? Number(value) : Number.NaN;
-    if (!(n >= min && n <= max)) {
-      ctx.addIssue({ code: "custom", message: `${name} must be a whole number from ${min} to ${max}` });
+    const number = /^\d{1,9}$/.test(value) ? Number(value) : Number.NaN;
+    if (!(number >= min && number <= max)) {
+      ctx.addIssue({ code: "custom", message: `${name} must be a whole number from ${min} to ${max}${hint}` });
       return z.NEVER;
     }
-    return n;
+    return number;
   });
 }
 
@@ -239,6 +255,29 @@ const AccountSchema = z
     // Not 0: better-auth reads 0 as "skip the freshness check", not "never fresh".
     SESSION_FRESH_AGE: duration("SESSION_FRESH_AGE", DEFAULTS.sessionFreshAge, MINUTE, 400 * DAY),
     DELETE_ACCOUNT_CONFIRMATION: choice("DELETE_ACCOUNT_CONFIRMATION", DELETE_ACCOUNT_CONFIRMATIONS, DEFAULTS.deleteAccountConfirmation),
+    // How long a signed session cookie answers for the database; 0 turns it off.
+    SESSION_CACHE_MAX_AGE: duration("SESSION_CACHE_MAX_AGE", DEFAULTS.sessionCacheMaxAge, 0, HOUR),
+    JWT_EXPIRES_IN: duration("JWT_EXPIRES_IN", DEFAULTS.jwtExpiresIn, MINUTE, DAY),
+    PASSWORD_HASH_MEMORY_KIB: integer(
+      "PASSWORD_HASH_MEMORY_KIB",
+      DEFAULTS.passwordHashMemoryKib,
+      PASSWORD_HASH_LIMITS.memoryKib.min,
+      PASSWORD_HASH_LIMITS.memoryKib.max,
+      " (KiB; OWASP's minimum for argon2id is 19456)",
+    ),
+    PASSWORD_HASH_ITERATIONS: integer(
+      "PASSWORD_HASH_ITERATIONS",
+      DEFAULTS.passwordHashIterations,
+      PASSWORD_HASH_LIMITS.iterations.min,
+      PASSWORD_HASH_LIMITS.iterations.max,
+      " (OWASP's minimum for argon2id at 19456 KiB is 2)",
+    ),
+    PASSWORD_MAX_LENGTH: integer(
+      "PASSWORD_MAX_LENGTH",
+      DEFAULTS.passwordMaxLength,
+      PASSWORD_HASH_LIMITS.maxLength.min,
+      PASSWORD_HASH_LIMITS.maxLength.max,
+    ),
     SIGN_IN_MAX_FAILURES: integer("SIGN_IN_MAX_FAILURES", DEFAULTS.signInMaxFailures, 1, 1000),
     // At most 15 minutes: a lock must never keep the owner out for long.
     SIGN_IN_LOCKOUT: duration("SIGN_IN_LOCKOUT", DEFAULTS.signInLockout, MINUTE, 15 * MINUTE),
@@ -296,6 +335,12 @@ export interface Config {
   /** All in seconds: lifetime, sliding refresh step, and how recent a sign-in counts as fresh. */
   session: { expiresIn: number; updateAge: number; freshAge: number };
   deleteAccountConfirmation: DeleteAccountConfirmation;
+  /** Seconds a session cookie cache answers without the database; 0 = off. */
+  sessionCacheMaxAge: number;
+  /** Lifetime of a JWT from /api/auth/token, in seconds. */
+  jwtExpiresIn: number;
+  /** argon2id cost (p = 1) and the longest password accepted, refused before hashing. */
+  password: { memoryKib: number; iterations: number; maxLength: number };
   /** Per-account brute-force protection (src/auth/sign-in-guard.ts). */
   signIn: { maxFailures: number; lockout: number };
   /** Longest accepted user name, in characters. */
@@ -353,6 +398,9 @@ export function parseConfig(env: ConfigInput): ConfigResult {
       resetPasswordExpiresIn: a.RESET_PASSWORD_EXPIRES_IN,
       session: { expiresIn: a.SESSION_EXPIRES_IN, updateAge: a.SESSION_UPDATE_AGE, freshAge: a.SESSION_FRESH_AGE },
       deleteAccountConfirmation: a.DELETE_ACCOUNT_CONFIRMATION,
+      sessionCacheMaxAge: a.SESSION_CACHE_MAX_AGE,
+      jwtExpiresIn: a.JWT_EXPIRES_IN,
+      password: { memoryKib: a.PASSWORD_HASH_MEMORY_KIB, iterations: a.PASSWORD_HASH_ITERATIONS, maxLength: a.PASSWORD_MAX_LENGTH },
       signIn: { maxFailures: a.SIGN_IN_MAX_FAILURES, lockout: a.SIGN_IN_LOCKOUT },
       nameMaxLength: a.NAME_MAX_LENGTH,
       rateLimits: a.RATE_LIMITS === "on",

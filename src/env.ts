@@ -7,8 +7,10 @@ export interface AppEnv {
   Bindings: Env;
   Variables: {
     config: Config;
-    db: Database;
-    auth: Auth;
+    /** Drizzle over the request's connection, which opens on the first query. */
+    db: () => Database;
+    /** better-auth over `db()`, built on first call. */
+    auth: () => Auth;
     user: AuthSession["user"];
     session: AuthSession["session"];
   };

@@ -3,7 +3,7 @@
 // every session revoked by a reset, change-password revoking by default.
 import { describe, expect, it } from "vitest";
 import { mailThrottleId } from "../src/auth/throttle";
-import { call, cookiesFrom, envWith, lastMailTo, linkIn, mailsTo, openLink, ORIGIN, postJson, signUp, uniqueEmail, withSql } from "./helpers";
+import { call, cookiesFrom, withoutSessionCache, envWith, lastMailTo, linkIn, mailsTo, openLink, ORIGIN, postJson, signUp, uniqueEmail, withSql } from "./helpers";
 
 const NEW_PASSWORD = "a brand new passphrase 42";
 
@@ -102,7 +102,7 @@ describe("request-password-reset", () => {
 describe("reset-password", () => {
   it("sets the new password and revokes every session of the user", async () => {
     const { email, password, user, cookie } = await signUp();
-    const other = cookiesFrom(await postJson("/api/auth/sign-in/email", { email, password }));
+    const other = withoutSessionCache(cookiesFrom(await postJson("/api/auth/sign-in/email", { email, password })));
     expect(await sessionCount(user.id)).toBe(2);
 
     await requestReset(email);
@@ -157,7 +157,8 @@ describe("reset-password", () => {
 describe("change-password", () => {
   async function twoSessions() {
     const signedUp = await signUp();
-    const other = cookiesFrom(await postJson("/api/auth/sign-in/email", { email: signedUp.email, password: signedUp.password }));
+    // The other browser reads the database (the cache window: test/session-cache.test.ts).
+    const other = withoutSessionCache(cookiesFrom(await postJson("/api/auth/sign-in/email", { email: signedUp.email, password: signedUp.password })));
     return { ...signedUp, other };
   }
 

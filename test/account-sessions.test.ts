@@ -2,7 +2,7 @@
 // all; a revoked or expired session stops working on the very next request;
 // expiry and the sliding refresh follow SESSION_EXPIRES_IN / SESSION_UPDATE_AGE.
 import { describe, expect, it } from "vitest";
-import { call, cookiesFrom, envWith, postJson, signUp, withSql } from "./helpers";
+import { call, cookiesFrom, withoutSessionCache, envWith, postJson, signUp, withSql } from "./helpers";
 
 interface ListedSession {
   id: string;
@@ -24,7 +24,8 @@ async function signInFrom(email: string, password: string, ip: string, userAgent
     workerEnv,
   );
   expect(response.status).toBe(200);
-  return cookiesFrom(response);
+  // Without the cache cookie, so the test sees the database (the cache window: test/session-cache.test.ts).
+  return withoutSessionCache(cookiesFrom(response));
 }
 
 async function listSessions(cookie: string): Promise<ListedSession[]> {

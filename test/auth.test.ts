@@ -26,8 +26,8 @@ describe("email and password auth", () => {
     expect(rows.rows).toHaveLength(1);
     expect(rows.rows[0].tier).toBe("free");
     expect(rows.rows[0].provider_id).toBe("credential");
-    // scrypt "salt:key", never the password itself.
-    expect(rows.rows[0].password).toMatch(/^[0-9a-f]{32}:[0-9a-f]{128}$/);
+    // argon2id at OWASP's parameters as a PHC string, never the password itself.
+    expect(rows.rows[0].password).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
     expect(new Date(rows.rows[0].expires_at).getTime()).toBeGreaterThan(Date.now());
   });
 

@@ -4,6 +4,7 @@
 import type { TestProject } from "vitest/node";
 import { startMailCatcher } from "../scripts/lib/mail-catcher";
 import { migrate } from "../scripts/lib/migrate";
+import { startPgWireCounterService } from "../scripts/lib/pg-wire-counter";
 import { canConnect, redact, startEmbeddedPostgres, withPassword, type EmbeddedPostgres } from "../scripts/lib/postgres";
 
 declare module "vitest" {
@@ -11,6 +12,7 @@ declare module "vitest" {
     databaseUrl: string;
     mailCatcherUrl: string;
     mailApiKey: string;
+    pgCounterUrl: string;
   }
 }
 
@@ -45,7 +47,12 @@ export default async function setup({ provide }: TestProject) {
   const catcher = await startMailCatcher({ limit: 10_000, apiKey: TEST_MAIL_API_KEY });
   provide("mailCatcherUrl", catcher.url);
   provide("mailApiKey", TEST_MAIL_API_KEY);
+  // Counting proxies in front of the database: tests prove on the wire that a
+  // request opened no connection and ran no statement.
+  const counters = await startPgWireCounterService(url);
+  provide("pgCounterUrl", counters.url);
   return async () => {
+    await counters.stop();
     await catcher.stop();
     await embedded?.stop();
   };

@@ -1,6 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Client } from "pg";
+import { inject } from "vitest";
 import worker from "../src/index";
 
 export const ORIGIN = "http://localhost:8787";
@@ -10,6 +11,34 @@ export type EnvOverrides = Partial<Record<keyof Env | "HYPERDRIVE" | "EMAIL_API_
 /** The Worker's env with some bindings replaced, as a misconfigured deploy would have. */
 export function envWith(overrides: EnvOverrides): Env {
   return { ...env, ...overrides } as Env;
+}
+
+declare module "vitest" {
+  interface ProvidedContext {
+    /** test/global-setup.ts: hands out counting proxies in front of the database. */
+    pgCounterUrl: string;
+  }
+}
+
+export interface WireCounts {
+  connections: number;
+  statements: number;
+}
+
+/**
+ * An env whose database sits behind a fresh counting proxy (scripts/lib/
+ * pg-wire-counter.ts), and a reader of what crossed it: connections opened
+ * and statements sent, counted on the wire.
+ */
+export async function countedEnv(overrides: EnvOverrides = {}) {
+  const service = inject("pgCounterUrl");
+  const { port } = (await (await fetch(`${service}/counters`, { method: "POST" })).json()) as { port: number };
+  const url = new URL(env.HYPERDRIVE.connectionString);
+  url.host = `127.0.0.1:${port}`;
+  // Only the connection string differs from the real binding.
+  const workerEnv = envWith({ ...overrides, HYPERDRIVE: { ...env.HYPERDRIVE, connectionString: url.toString() } });
+  const counts = async () => (await (await fetch(`${service}/counters/${port}`)).json()) as WireCounts;
+  return { workerEnv, counts };
 }
 
 /** The test-only binding whose connection string points at a closed port. */
@@ -55,11 +84,46 @@ export function uniqueEmail(label = "user"): string {
   return `${label}-${crypto.randomUUID()}@example.test`;
 }
 
+/** The session cache cookie's name (http origins; `__Secure-` prefixed on https). */
+export const SESSION_CACHE_COOKIE = "better-auth.session_data";
+
+/** A Cookie header without the session cache cookie: every request asks the database. */
+export function withoutSessionCache(cookie: string): string {
+  return cookie
+    .split("; ")
+    .filter((pair) => pair && !pair.startsWith(`${SESSION_CACHE_COOKIE}=`))
+    .join("; ");
+}
+
+/** The Cookie header a browser sends after `response`: its Set-Cookie applied to `cookie`. */
+export function browserCookie(cookie: string, response: Response): string {
+  const jar = new Map(
+    cookie
+      .split("; ")
+      .filter(Boolean)
+      .map((pair) => [pair.slice(0, pair.indexOf("=")), pair] as const),
+  );
+  for (const set of response.headers.getSetCookie()) {
+    const pair = set.split(";")[0]!;
+    const name = pair.slice(0, pair.indexOf("="));
+    if (/;\s*max-age=0/i.test(set) || pair === `${name}=`) jar.delete(name);
+    else jar.set(name, pair);
+  }
+  return [...jar.values()].join("; ");
+}
+
+/**
+ * Signs a user up. `cookie` carries the session token only, so the request
+ * reads the session from the database (tests that change rows directly see
+ * the change at once); `browserCookie` is everything the response set,
+ * session cache cookie included, as a browser would send it.
+ */
 export async function signUp(email = uniqueEmail(), password = "correct horse battery staple") {
   const response = await postJson("/api/auth/sign-up/email", { email, password, name: "Test User" });
   if (response.status !== 200) throw new Error(`sign-up failed: ${response.status} ${await response.text()}`);
-  const body = (await response.json()) as { user: { id: string; email: string } };
-  return { email, password, user: body.user, cookie: cookiesFrom(response) };
+  const body = (await response.json()) as { user: { id: string; email: string }; token: string };
+  const all = cookiesFrom(response);
+  return { email, password, user: body.user, token: body.token, cookie: withoutSessionCache(all), browserCookie: all };
 }
 
 /** A direct connection for asserting on rows, through the same binding the Worker uses. */

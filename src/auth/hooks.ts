@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Database } from "../db/client";
 import { checkAccountText } from "./input";
 import { revokePendingLinks } from "./pending-links";
+import { refreshCacheAfterChange } from "./session-cache";
 import { type pendingRegistrations, revokeSessionsBeforeVerification } from "./registration";
 import type { signInGuard } from "./sign-in-guard";
 
@@ -166,8 +167,10 @@ export function accountFollowUp(
   db: Database,
   mails: { afterResetRequest(email: unknown): Promise<void>; afterChangeEmailRequest(newEmail: unknown): Promise<void> },
   { guard, registrations }: Pick<AccountPolicy, "guard" | "registrations">,
+  passwords: { upgrade(userId: string): Promise<void> },
 ) {
   return createAuthMiddleware(async (ctx) => {
+    refreshCacheAfterChange(ctx);
     // A sign-up refused before its transaction (its body schema) must not
     // leave the replacement waiting for some later transaction. This hook
     // runs before the plugins' after hooks.
@@ -177,6 +180,11 @@ export function accountFollowUp(
       await guard.after(!isAPIError(returned) ? "succeeded" : returned.statusCode === 401 ? "failed" : "other");
     }
     if (isAPIError(ctx.context.returned)) return;
+    if (ctx.path === "/sign-in/email" && ctx.context.newSession) {
+      // A stock scrypt or weaker argon2id hash that just verified becomes a
+      // current argon2id hash, before the response.
+      await passwords.upgrade(ctx.context.newSession.user.id);
+    }
     if (ctx.path === "/reset-password") {
       // A successful reset is the owner's way back in: it ends a lock at once.
       await guard.afterReset((id) => ctx.context.internalAdapter.findUserById(id));

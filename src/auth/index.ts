@@ -1,6 +1,6 @@
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
-import { admin, anonymous, openAPI } from "better-auth/plugins";
+import { admin, anonymous, bearer, jwt, openAPI } from "better-auth/plugins";
 import { AUTH_PATH, type Config } from "../config";
 import type { Database } from "../db/client";
 import * as schema from "../db/schema";
@@ -11,6 +11,8 @@ import { accountMails, DELETE_ACCOUNT_LINK_EXPIRES_IN } from "./emails";
 import { accountFollowUp, accountPolicy } from "./hooks";
 import { USER_FIELDS } from "./fields";
 import { authLogger } from "./logger";
+import { passwordHasher } from "./password";
+import { SESSION_CACHE_STRATEGY } from "./session-cache";
 import { DEFAULT_ROLE, pendingRegistrations, syntheticSignUpUser } from "./registration";
 import { sessionIds } from "./session-ids";
 import { signInGuard } from "./sign-in-guard";
@@ -33,6 +35,7 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
   const guard = signInGuard(db, config.signIn);
   const registrations = pendingRegistrations(db);
   const mails = accountMails({ db, config, mailer: createMailer(config.mail, runtime.bindings), waitUntil: runtime.waitUntil });
+  const hasher = passwordHasher(db, config.password);
   return betterAuth({
     appName: "edge-auth",
     baseURL: config.origin,
@@ -51,6 +54,12 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
       sendResetPassword: mails.sendResetPassword,
       resetPasswordTokenExpiresIn: config.resetPasswordExpiresIn,
       revokeSessionsOnPasswordReset: true,
+      // argon2id (src/auth/password.ts): sign-up, sign-in, reset, change and
+      // verify-password all hash through it; stock scrypt hashes still verify
+      // and are replaced on sign-in.
+      password: { hash: hasher.hash, verify: hasher.verify },
+      // Checked by better-auth before any hashing.
+      maxPasswordLength: config.password.maxLength,
       // A sign-up for a taken address answers with a made-up user; this gives
       // it what a real new user gets (registration.ts).
       customSyntheticUser: syntheticSignUpUser,
@@ -69,6 +78,14 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
       expiresIn: config.session.expiresIn,
       updateAge: config.session.updateAge,
       freshAge: config.session.freshAge,
+      // A signed copy of the session and user in a cookie answers
+      // get-session and requireAuth() without the database for this long
+      // (src/middleware/session.ts reads it without building this instance).
+      cookieCache: {
+        enabled: config.sessionCacheMaxAge > 0,
+        maxAge: config.sessionCacheMaxAge || undefined,
+        strategy: SESSION_CACHE_STRATEGY,
+      },
     },
     // Reset and deletion tokens are stored as SHA-256 hashes; the raw token
     // exists only in the mail. (Verification links are signed JWTs and are
@@ -98,7 +115,7 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
     },
     hooks: {
       before: accountPolicy(db, { verificationRequired: config.verification.required, nameMaxLength: config.nameMaxLength, guard, registrations }),
-      after: accountFollowUp(db, mails, { guard, registrations }),
+      after: accountFollowUp(db, mails, { guard, registrations }, hasher),
     },
     databaseHooks: {
       user: {
@@ -124,6 +141,29 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
       // Its document is merged into GET /api/openapi.json; its own reference
       // page would load Scalar from a CDN, so /api/docs serves ours instead.
       openAPI({ disableDefaultReference: true }),
+      // GET /api/auth/token: a short-lived JWT for other services, verified
+      // against GET /api/auth/jwks (keys in the jwks table, private keys
+      // encrypted with APP_SECRET). No JWT on get-session responses: signing
+      // one there would cost a key lookup on every session read.
+      jwt({
+        disableSettingJwtHeader: true,
+        jwks: { keyPairConfig: { alg: "EdDSA", crv: "Ed25519" } },
+        jwt: {
+          issuer: config.origin,
+          audience: config.origin,
+          // A number would be read as an absolute expiry time.
+          expirationTime: `${config.jwtExpiresIn}s`,
+          definePayload: ({ user }) => ({
+            email: user.email,
+            emailVerified: user.emailVerified,
+            tier: (user as { tier?: Tier }).tier,
+            role: (user as { role?: string | null }).role ?? "user",
+          }),
+        },
+      }),
+      // `Authorization: Bearer <session token>` for native clients, instead
+      // of the cookie; sign-in answers the token in its body.
+      bearer(),
     ],
     advanced: {
       // On Cloudflare the client address is cf-connecting-ip; x-forwarded-for

@@ -10,18 +10,6 @@ export class DatabaseUnavailableError extends Error {
   override readonly name = "DatabaseUnavailableError";
 }
 
-export interface Connection {
-  db: Database;
-  /** True once the client has reported its socket failing. */
-  readonly lost: boolean;
-  /**
-   * Whether the connection still answers. The client's error event can trail
-   * the failed query, so after a failure this is the reliable question.
-   */
-  alive(): Promise<boolean>;
-  close(): Promise<void>;
-}
-
 // A hung TCP handshake must not hold the request until the platform kills it.
 const CONNECT_TIMEOUT_MS = 5_000;
 
@@ -75,39 +63,85 @@ export function describeError(err: unknown): string {
   return `${names}${code ? ` [${code}]` : ""}${root ? `: ${root.message}` : ""}`;
 }
 
+export interface Connection {
+  db: Database;
+  /** True once a query (or open()) has made the client connect. */
+  readonly opened: boolean;
+  /** Connects now, if no query has yet; a failure is a DatabaseUnavailableError. */
+  open(): Promise<void>;
+  /** True once the client has reported its socket failing. */
+  readonly lost: boolean;
+  /**
+   * Whether the connection still answers. The client's error event can trail
+   * the failed query, so after a failure this is the reliable question.
+   */
+  alive(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
 /**
- * Opens one connection for one request. Workers forbid sharing sockets between
- * requests, and Hyperdrive pools the real connections, so a client per request
- * is the documented pattern.
+ * One connection for one request, opened by its first query: a request that
+ * never queries (a fresh session cookie, a 404) opens no socket. Workers
+ * forbid sharing sockets between requests, and Hyperdrive pools the real
+ * connections, so a client per request is the documented pattern.
  */
-export async function connect(connectionString: string): Promise<Connection> {
+export function lazyConnection(connectionString: string): Connection {
   const client = new Client({ connectionString, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   let lost = false;
   // Without a listener, a dropped socket would be an uncaught error event.
   client.on("error", () => {
     lost = true;
   });
-  try {
-    await client.connect();
-  } catch (err) {
-    throw new DatabaseUnavailableError(`connect failed: ${err instanceof Error ? err.message : String(err)}`, {
-      cause: err,
-    });
-  }
+  let connecting: Promise<void> | undefined;
+  const ready = () =>
+    (connecting ??= client.connect().then(
+      () => undefined,
+      (err: unknown) => {
+        throw new DatabaseUnavailableError(`connect failed: ${err instanceof Error ? err.message : String(err)}`, {
+          cause: err,
+        });
+      },
+    ));
+  // Drizzle (and so better-auth) only ever calls client.query, transactions
+  // included (BEGIN/COMMIT on this one client): connect before the first one.
+  const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  (client as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = async (...args) => {
+    await ready();
+    return query(...args);
+  };
   return {
     db: drizzle(client, { schema }),
+    get opened() {
+      return connecting !== undefined;
+    },
+    open: ready,
     get lost() {
       return lost;
     },
     alive: async () => {
+      if (!connecting) return true;
       if (lost) return false;
       try {
-        await client.query("select 1");
+        await ready();
+        await query("select 1");
         return true;
       } catch {
         return false;
       }
     },
-    close: () => client.end().catch(() => undefined),
+    close: async () => {
+      if (!connecting) return;
+      await connecting.then(
+        () => client.end(),
+        () => undefined,
+      ).catch(() => undefined);
+    },
   };
+}
+
+/** A connection opened now (operator tooling, the cleanup job). */
+export async function connect(connectionString: string): Promise<Connection> {
+  const connection = lazyConnection(connectionString);
+  await connection.open();
+  return connection;
 }

@@ -1,26 +1,30 @@
 import { createMiddleware } from "hono/factory";
-import { createAuth } from "../auth";
-import { connect } from "../db/client";
+import { createAuth, type Auth } from "../auth";
+import { lazyConnection, type Database } from "../db/client";
 import type { AppEnv } from "../env";
 import { errorResponse } from "../errors";
 
 /**
- * Opens the request's connection and builds Drizzle and better-auth over it
- * (`c.var.db`, `c.var.auth`). The connection is closed after the response,
- * in waitUntil, so closing never delays the client.
+ * Puts `c.var.db()` and `c.var.auth()` on the request: Drizzle over the
+ * request's one connection, and better-auth over that Drizzle. Both are made
+ * on first use and the connection opens on the first query, so a request
+ * answered from a session cookie cache builds neither and opens no socket.
+ * An opened connection is closed after the response, in waitUntil, so closing
+ * never delays the client.
  */
 export const withDatabase = createMiddleware<AppEnv>(async (c, next) => {
-  const connection = await connect(c.env.HYPERDRIVE.connectionString);
+  const connection = lazyConnection(c.env.HYPERDRIVE.connectionString);
+  let auth: Auth | undefined;
+  c.set("db", (): Database => connection.db);
+  c.set("auth", () => {
+    auth ??= createAuth(connection.db, c.var.config, { waitUntil: (p) => c.executionCtx.waitUntil(p), bindings: c.env });
+    return auth;
+  });
   try {
-    c.set("db", connection.db);
-    c.set(
-      "auth",
-      createAuth(connection.db, c.var.config, { waitUntil: (p) => c.executionCtx.waitUntil(p), bindings: c.env }),
-    );
     await next();
     // better-auth turns a failed query into its own 500; when the connection
     // is what failed, the honest answer is 503.
-    if (c.res.status >= 500 && !(await connection.alive())) {
+    if (c.res.status >= 500 && connection.opened && !(await connection.alive())) {
       const failed = c.res;
       c.res = undefined;
       c.res = errorResponse(c, 503, "database_unavailable", "The database is unavailable; try again shortly");
@@ -30,6 +34,6 @@ export const withDatabase = createMiddleware<AppEnv>(async (c, next) => {
       }
     }
   } finally {
-    c.executionCtx.waitUntil(connection.close());
+    if (connection.opened) c.executionCtx.waitUntil(connection.close());
   }
 });

@@ -37,7 +37,8 @@ export function jsonResponse(description: string, schema: z.ZodType) {
 }
 
 /**
- * How a request proves its session: better-auth's session cookie, named as
- * better-auth's own document names the scheme, so the merged document has one.
+ * How a request proves its session: better-auth's session cookie, or its
+ * session token as a bearer token (the bearer plugin); named as better-auth's
+ * own document names the schemes, so the merged document has one of each.
  */
-export const SESSION_SECURITY: Record<string, string[]>[] = [{ apiKeyCookie: [] }];
+export const SESSION_SECURITY: Record<string, string[]>[] = [{ apiKeyCookie: [] }, { bearerAuth: [] }];

@@ -10,6 +10,7 @@ import { withDatabase } from "../middleware/database";
 import { requireAdmin, requireAuth } from "../middleware/session";
 import { errorResponses, jsonResponse, SESSION_SECURITY } from "../openapi/responses";
 import { jsonBody } from "../validation";
+import { expiredCacheCookie } from "../auth/session-cache";
 
 const SetTierBody = z.object({ tier: z.enum(TIERS) }).strict().meta({ id: "SetTierBody" });
 
@@ -49,11 +50,15 @@ export const adminRoutes = new Hono<AppEnv>()
       summary: "Change a user's tier (admins); records who changed it",
       responses: { 200: jsonResponse("The tier now, and what it was", TierChangeAnswer), ...errorResponses(400, 401, 403, 404, 409, 413, 503) },
     }),
-    withDatabase, requireAuth(), requireAdmin(), jsonBody(SetTierBody), async (c) => {
+    withDatabase, requireAuth({ fresh: true }), requireAdmin(), jsonBody(SetTierBody), async (c) => {
     const userId = c.req.param("id");
     const { tier } = c.req.valid("json");
-    const change = await changeTier(c.var.db, userId, tier, c.var.user.id);
+    const change = await changeTier(c.var.db(), userId, tier, c.var.user.id);
     if (!change.found) return errorResponse(c, 404, "user_not_found", "No user with that id");
+    // The admin's own cached session (their tier, if they changed their own)
+    // is dropped here; the user's other browsers see the change within
+    // SESSION_CACHE_MAX_AGE, fresh routes at once.
+    if (change.changed) c.header("set-cookie", expiredCacheCookie(c.var.config), { append: true });
     return c.json({
       userId,
       tier,
@@ -70,11 +75,11 @@ export const adminRoutes = new Hono<AppEnv>()
       summary: "A user's tier and its last 100 changes (admins)",
       responses: { 200: jsonResponse("The tier and its history, newest first", TierHistoryAnswer), ...errorResponses(401, 403, 404, 503) },
     }),
-    withDatabase, requireAuth(), requireAdmin(), async (c) => {
+    withDatabase, requireAuth({ fresh: true }), requireAdmin(), async (c) => {
     const userId = c.req.param("id");
-    const [target] = await c.var.db.select({ tier: user.tier }).from(user).where(eq(user.id, userId));
+    const [target] = await c.var.db().select({ tier: user.tier }).from(user).where(eq(user.id, userId));
     if (!target) return errorResponse(c, 404, "user_not_found", "No user with that id");
-    const history = await c.var.db
+    const history = await c.var.db()
       .select()
       .from(tierChange)
       .where(eq(tierChange.userId, userId))

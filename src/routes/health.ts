@@ -3,12 +3,12 @@ import { Hono } from "hono";
 import { describeRoute } from "hono-openapi";
 import { z } from "zod";
 import { jsonResponse } from "../openapi/responses";
-import { connect, describeError, isConnectionError } from "../db/client";
+import { describeError, isConnectionError, lazyConnection } from "../db/client";
 import type { AppEnv } from "../env";
 
 /**
- * `GET /api/health`: liveness plus a real round trip to the database. It opens
- * its own connection instead of using withDatabase so that an outage is
+ * `GET /api/health`: liveness plus a real round trip to the database (one
+ * statement). It opens its own connection instead of using withDatabase so that an outage is
  * reported in the health shape rather than as an error.
  */
 const HealthAnswer = z.object({ status: z.enum(["ok", "degraded"]), db: z.enum(["ok", "unreachable"]) }).meta({ id: "Health" });
@@ -24,7 +24,7 @@ export const health = new Hono<AppEnv>().get(
   }),
   async (c) => {
   try {
-    const connection = await connect(c.env.HYPERDRIVE.connectionString);
+    const connection = lazyConnection(c.env.HYPERDRIVE.connectionString);
     try {
       await connection.db.execute(sql`select 1`);
     } finally {

@@ -22,7 +22,7 @@ export function apiDocs(app: Hono<AppEnv>) {
       const origin = c.var.config.origin;
       const [own, auth] = await Promise.all([
         generateSpecs(app, { documentation: { openapi: "3.1.0" } }, c) as Promise<Document>,
-        c.var.auth.api.generateOpenAPISchema() as Promise<Document>,
+        c.var.auth().api.generateOpenAPISchema() as Promise<Document>,
       ]);
       return c.json(mergeDocuments(own, auth, origin), 200, { "cache-control": "no-cache" });
     })

@@ -1,7 +1,7 @@
 // Helpers shared by the security matrix (test/security/*.test.ts).
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import { call, cookiesFrom, lastMailTo, postJson, withSql } from "../helpers";
+import { call, cookiesFrom, lastMailTo, postJson, withoutSessionCache, withSql } from "../helpers";
 
 /** The raw session token a session cookie carries (before its `.signature`). */
 export function sessionTokenOf(cookie: string): string {
@@ -29,7 +29,10 @@ export const works = async (cookie: string, workerEnv?: Env) => (await call("/ap
 
 export async function signIn(email: string, password: string, workerEnv?: Env, headers: Record<string, string> = {}) {
   const response = await postJson("/api/auth/sign-in/email", { email, password }, { headers }, workerEnv);
-  return { response, cookie: cookiesFrom(response) };
+  // Session token only, like signUp(): the request reads the database, so a
+  // revocation from elsewhere shows at once (the cache window is
+  // test/session-cache.test.ts's subject).
+  return { response, cookie: withoutSessionCache(cookiesFrom(response)) };
 }
 
 export const tokensOf = (userId: string) =>

@@ -109,6 +109,21 @@ export const verification = pgTable(
   ],
 );
 
+/**
+ * better-auth jwt plugin: the key pairs that sign /api/auth/token JWTs and are
+ * published at /api/auth/jwks. private_key is encrypted with APP_SECRET by the
+ * plugin.
+ */
+export const jwks = pgTable("jwks", {
+  id: text("id").primaryKey(),
+  publicKey: text("public_key").notNull(),
+  privateKey: text("private_key").notNull(),
+  createdAt: instant("created_at").notNull(),
+  expiresAt: instant("expires_at"),
+  alg: text("alg"),
+  crv: text("crv"),
+});
+
 export const userRelations = relations(user, ({ many }) => ({
   sessions: many(session),
   accounts: many(account),

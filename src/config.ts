@@ -28,6 +28,9 @@ export const DEFAULTS = {
   signInMaxFailures: 20,
   signInLockout: 15 * MINUTE,
   nameMaxLength: 200,
+  emailOtpExpiresIn: 10 * MINUTE,
+  magicLinkExpiresIn: 10 * MINUTE,
+  passwordlessSignUp: true,
 };
 
 // Messages name the variable and the rule, never the value: a wrong
@@ -201,6 +204,10 @@ const AccountSchema = z
     // At most 15 minutes: a lock must never keep the owner out for long.
     SIGN_IN_LOCKOUT: duration("SIGN_IN_LOCKOUT", DEFAULTS.signInLockout, MINUTE, 15 * MINUTE),
     NAME_MAX_LENGTH: integer("NAME_MAX_LENGTH", DEFAULTS.nameMaxLength, 1, 1000),
+    // Short: a code is 6 digits, and a magic link travels in a GET's query.
+    EMAIL_OTP_EXPIRES_IN: duration("EMAIL_OTP_EXPIRES_IN", DEFAULTS.emailOtpExpiresIn, MINUTE, HOUR),
+    MAGIC_LINK_EXPIRES_IN: duration("MAGIC_LINK_EXPIRES_IN", DEFAULTS.magicLinkExpiresIn, MINUTE, HOUR),
+    PASSWORDLESS_SIGN_UP: flag("PASSWORDLESS_SIGN_UP", DEFAULTS.passwordlessSignUp),
   })
   .superRefine((value, ctx) => {
     const issue = (message: string) => ctx.addIssue({ code: "custom", message });
@@ -256,6 +263,15 @@ export interface Config {
   signIn: { maxFailures: number; lockout: number };
   /** Longest accepted user name, in characters. */
   nameMaxLength: number;
+  /** Email one-time codes and magic links (src/auth/passwordless.ts). */
+  passwordless: {
+    /** Lifetime of a sign-in code, in seconds. */
+    otpExpiresIn: number;
+    /** Lifetime of a magic link, in seconds. */
+    magicLinkExpiresIn: number;
+    /** A code or link for an address without an account creates the account. */
+    signUp: boolean;
+  };
 }
 
 export class ConfigError extends Error {
@@ -309,6 +325,11 @@ export function parseConfig(env: ConfigInput): ConfigResult {
       deleteAccountConfirmation: a.DELETE_ACCOUNT_CONFIRMATION,
       signIn: { maxFailures: a.SIGN_IN_MAX_FAILURES, lockout: a.SIGN_IN_LOCKOUT },
       nameMaxLength: a.NAME_MAX_LENGTH,
+      passwordless: {
+        otpExpiresIn: a.EMAIL_OTP_EXPIRES_IN,
+        magicLinkExpiresIn: a.MAGIC_LINK_EXPIRES_IN,
+        signUp: a.PASSWORDLESS_SIGN_UP,
+      },
     },
   };
 }

@@ -14,6 +14,7 @@ import { DEFAULT_ROLE, syntheticSignUpUser } from "./registration";
 import { sessionIds } from "./session-ids";
 import { signInGuard } from "./sign-in-guard";
 import { hashSessionTokens } from "./session-tokens";
+import { passwordless, PASSWORDLESS_DISABLED_PATHS } from "./passwordless";
 
 /** What createAuth needs from the request besides its database and config. */
 export interface AuthRuntime {
@@ -121,7 +122,10 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
       admin({ adminUserIds: config.adminUserIds, defaultRole: DEFAULT_ROLE }),
       // Sessions by id: listings without tokens, POST /revoke-session-by-id.
       sessionIds(),
+      // Sign-in by emailed code and by magic link (passwordless.ts).
+      ...passwordless({ db, config, mails, guard }),
     ],
+    disabledPaths: [...PASSWORDLESS_DISABLED_PATHS],
     advanced: {
       // On Cloudflare the client address is cf-connecting-ip; x-forwarded-for
       // is whatever the client chose to send.

@@ -11,6 +11,9 @@ const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2
 /** Where each better-auth route carries a name or an email address, by path. */
 const FIELDS: Record<string, { name?: string[]; email?: string[] }> = {
   "/sign-up/email": { name: ["name"], email: ["email"] },
+  "/email-otp/send-verification-otp": { email: ["email"] },
+  "/sign-in/email-otp": { name: ["name"], email: ["email"] },
+  "/sign-in/magic-link": { name: ["name"], email: ["email"] },
   "/update-user": { name: ["name"] },
   "/change-email": { email: ["newEmail"] },
   "/admin/create-user": { name: ["name"], email: ["email"] },

@@ -45,8 +45,11 @@ export function signInGuard(db: Database, config: SignInGuardConfig) {
   let resetUserId: string | undefined;
 
   return {
-    /** Before /sign-in/email: refuse a locked address. */
-    async before(email: string, hashPassword: () => Promise<unknown>) {
+    /**
+     * Before a sign-in (password or email code): refuse a locked address,
+     * with `refusal`, the answer a wrong guess of that method gets.
+     */
+    async before(email: string, hashPassword: () => Promise<unknown>, refusal: { code: string; message: string; status?: "UNAUTHORIZED" | "BAD_REQUEST" } = INVALID_EMAIL_OR_PASSWORD) {
       const key = await failuresId(email);
       const [row] = await db
         .select({ locked: sql<boolean>`${verification.value}::int >= ${config.maxFailures}` })
@@ -56,10 +59,11 @@ export function signInGuard(db: Database, config: SignInGuardConfig) {
       if (row?.locked) {
         refusedAsLocked = true;
         await hashPassword();
-        throw APIError.from("UNAUTHORIZED", INVALID_EMAIL_OR_PASSWORD);
+        const { status = "UNAUTHORIZED", ...body } = refusal;
+        throw APIError.from(status, body);
       }
     },
-    /** After /sign-in/email: count a failure, or clear the counter on success. */
+    /** After that sign-in: count a failure, or clear the counter on success. */
     async after(email: string, failed: boolean) {
       if (refusedAsLocked) return;
       if (failed) return recordFailure(db, email, config);

@@ -31,6 +31,7 @@ export const DEFAULTS = {
   emailOtpExpiresIn: 10 * MINUTE,
   magicLinkExpiresIn: 10 * MINUTE,
   passwordlessSignUp: true,
+  trustDeviceMaxAge: 30 * DAY,
 };
 
 // Messages name the variable and the rule, never the value: a wrong
@@ -208,6 +209,7 @@ const AccountSchema = z
     EMAIL_OTP_EXPIRES_IN: duration("EMAIL_OTP_EXPIRES_IN", DEFAULTS.emailOtpExpiresIn, MINUTE, HOUR),
     MAGIC_LINK_EXPIRES_IN: duration("MAGIC_LINK_EXPIRES_IN", DEFAULTS.magicLinkExpiresIn, MINUTE, HOUR),
     PASSWORDLESS_SIGN_UP: flag("PASSWORDLESS_SIGN_UP", DEFAULTS.passwordlessSignUp),
+    TWO_FACTOR_TRUST_DEVICE_MAX_AGE: duration("TWO_FACTOR_TRUST_DEVICE_MAX_AGE", DEFAULTS.trustDeviceMaxAge, HOUR, 90 * DAY),
   })
   .superRefine((value, ctx) => {
     const issue = (message: string) => ctx.addIssue({ code: "custom", message });
@@ -272,6 +274,11 @@ export interface Config {
     /** A code or link for an address without an account creates the account. */
     signUp: boolean;
   };
+  /** TOTP two-factor (src/auth/two-factor.ts). */
+  twoFactor: {
+    /** How long "trust this device" skips the second factor, in seconds. */
+    trustDeviceMaxAge: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -330,6 +337,7 @@ export function parseConfig(env: ConfigInput): ConfigResult {
         magicLinkExpiresIn: a.MAGIC_LINK_EXPIRES_IN,
         signUp: a.PASSWORDLESS_SIGN_UP,
       },
+      twoFactor: { trustDeviceMaxAge: a.TWO_FACTOR_TRUST_DEVICE_MAX_AGE },
     },
   };
 }

@@ -37,6 +37,7 @@ describe("account settings", () => {
     expect(result.config.signIn).toEqual({ maxFailures: 20, lockout: 15 * 60 });
     expect(result.config.nameMaxLength).toBe(200);
     expect(result.config.passwordless).toEqual({ otpExpiresIn: 600, magicLinkExpiresIn: 600, signUp: true });
+    expect(result.config.twoFactor).toEqual({ trustDeviceMaxAge: 30 * 86400 });
   });
 
   it("reads durations in seconds or with a unit, and booleans", () => {
@@ -96,6 +97,10 @@ describe("account settings", () => {
       "MAGIC_LINK_EXPIRES_IN must be a duration from 1m to 1h: seconds, or a number with s, m, h or d (e.g. 90m, 7d)",
     ],
     [{ PASSWORDLESS_SIGN_UP: "no" }, "PASSWORDLESS_SIGN_UP must be true or false"],
+    [
+      { TWO_FACTOR_TRUST_DEVICE_MAX_AGE: "1y" },
+      "TWO_FACTOR_TRUST_DEVICE_MAX_AGE must be a duration from 1h to 90d: seconds, or a number with s, m, h or d (e.g. 90m, 7d)",
+    ],
   ])("rejects %j", (overrides, message) => {
     expect(errorOf({ ...BASE, ...overrides })).toBe(message);
   });

@@ -15,6 +15,7 @@ import { sessionIds } from "./session-ids";
 import { signInGuard } from "./sign-in-guard";
 import { hashSessionTokens } from "./session-tokens";
 import { passwordless, PASSWORDLESS_DISABLED_PATHS } from "./passwordless";
+import { twoFactorSignIn } from "./two-factor";
 
 /** What createAuth needs from the request besides its database and config. */
 export interface AuthRuntime {
@@ -124,6 +125,9 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
       sessionIds(),
       // Sign-in by emailed code and by magic link (passwordless.ts).
       ...passwordless({ db, config, mails, guard }),
+      // TOTP second factor with backup codes (two-factor.ts); after the
+      // sign-in plugins, so its step also covers them.
+      ...twoFactorSignIn(db, config),
     ],
     disabledPaths: [...PASSWORDLESS_DISABLED_PATHS],
     advanced: {

@@ -2,7 +2,7 @@
 // official client, typed from this server's auth instance, so `user.tier`,
 // `user.role` and `user.isAnonymous` are known to the compiler.
 import { createAuthClient } from "better-auth/client";
-import { adminClient, anonymousClient, inferAdditionalFields } from "better-auth/client/plugins";
+import { adminClient, anonymousClient, emailOTPClient, inferAdditionalFields, magicLinkClient, twoFactorClient } from "better-auth/client/plugins";
 import type { Auth } from "../auth";
 import { sessionIdsClient } from "./session-ids";
 
@@ -12,7 +12,17 @@ type FetchOptions = NonNullable<Parameters<typeof createAuthClient>[0]>["fetchOp
 export function createEdgeAuthClient(apiUrl: string, fetchOptions?: FetchOptions) {
   return createAuthClient({
     baseURL: `${apiUrl.replace(/\/+$/, "")}/auth`,
-    plugins: [inferAdditionalFields<Auth>(), anonymousClient(), adminClient(), sessionIdsClient()],
+    plugins: [
+      inferAdditionalFields<Auth>(),
+      anonymousClient(),
+      adminClient(),
+      sessionIdsClient(),
+      emailOTPClient(),
+      magicLinkClient(),
+      // A sign-in may answer { twoFactorRedirect: true }: finish it with
+      // client.twoFactor.verifyTotp / verifyBackupCode.
+      twoFactorClient(),
+    ],
     fetchOptions,
   });
 }

@@ -4,7 +4,7 @@ import type { AppEnv } from "../env";
 
 // Where passwords get guessed, accounts enumerated and mailboxes flooded.
 const CREDENTIAL_ENDPOINTS = new RegExp(
-  `^${AUTH_PATH}/(sign-in|sign-up|request-password-reset|reset-password|send-verification-email|change-password|change-email|delete-user|verify-password|email-otp)(/|$)`,
+  `^${AUTH_PATH}/(sign-in|sign-up|request-password-reset|reset-password|send-verification-email|change-password|change-email|delete-user|verify-password|email-otp|two-factor)(/|$)`,
 );
 // Credential endpoints that are GETs: a magic link is opened from a mail.
 const CREDENTIAL_GETS = new RegExp(`^${AUTH_PATH}/magic-link/verify/?$`);

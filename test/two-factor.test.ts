@@ -152,6 +152,19 @@ describe("two-factor: signing in", () => {
   });
 });
 
+describe("two-factor: verification links", () => {
+  it("a verification link that signs in (AUTO_SIGN_IN_AFTER_VERIFICATION) also stops at the second factor", async () => {
+    // Without required verification, 2FA can be on before the address is verified.
+    const { email } = await userWithTwoFactor();
+    const link = linkIn(await lastMailTo(email), "/verify-email");
+    const opened = await openLink(link);
+    const jar = new Jar().take(opened);
+    expect(jar.has("session_token")).toBe(false);
+    expect((await me(jar)).status).toBe(401);
+    expect(jar.has("two_factor")).toBe(true);
+  });
+});
+
 describe("two-factor: disabling", () => {
   it("needs the password; afterwards a password sign-in gives a session at once", async () => {
     const { email, password, jar, user } = await userWithTwoFactor();

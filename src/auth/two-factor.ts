@@ -17,6 +17,13 @@ const USED_CODE_KIND = "totp-used";
 /** better-auth's answer to a wrong TOTP code; a replayed one gets it too. */
 const INVALID_CODE = { code: "INVALID_CODE", message: "Invalid code" };
 
+/**
+ * Links that sign in when opened: a magic link, and a verification link with
+ * AUTO_SIGN_IN_AFTER_VERIFICATION (2FA can be on before the address is
+ * verified when verification is not required).
+ */
+const LINK_SIGN_INS = new Set(["/magic-link/verify", "/verify-email"]);
+
 type HookContext = Parameters<Parameters<typeof createAuthMiddleware>[0]>[0];
 
 /**
@@ -81,20 +88,20 @@ export function twoFactorSignIn(db: Database, config: Config) {
           }),
         },
         {
-          matcher: (ctx) => ctx.path === "/magic-link/verify",
+          matcher: (ctx) => LINK_SIGN_INS.has(ctx.path ?? ""),
           handler: createAuthMiddleware(async (ctx) => {
             const returned = ctx.context.returned;
             magicLinkLocation = isAPIError(returned) ? new Headers(returned.headers ?? undefined).get("location") : null;
           }),
         },
         {
-          // The plugin's own second-factor step, on the email sign-ins it
-          // does not cover: a code or link proves the mailbox, one factor.
-          matcher: (ctx) => ctx.path === "/sign-in/email-otp" || ctx.path === "/magic-link/verify",
+          // The plugin's own second-factor step, on the sign-ins it does not
+          // cover: a code or a link proves the mailbox, one factor.
+          matcher: (ctx) => ctx.path === "/sign-in/email-otp" || LINK_SIGN_INS.has(ctx.path ?? ""),
           handler: secondFactorStep!.handler,
         },
         {
-          matcher: (ctx) => ctx.path === "/magic-link/verify",
+          matcher: (ctx) => LINK_SIGN_INS.has(ctx.path ?? ""),
           handler: createAuthMiddleware(async (ctx) => {
             const answer = ctx.context.returned as { twoFactorRedirect?: boolean } | undefined;
             // A link opened in a browser: back to its callbackURL, which asks

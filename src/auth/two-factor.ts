@@ -35,7 +35,8 @@ type HookContext = Parameters<Parameters<typeof createAuthMiddleware>[0]>[0];
  *   plugin's "encrypted" storage; it has no hashed one for backup codes);
  * - a password sign-in of a 2FA user answers `twoFactorRedirect` with a
  *   short-lived `two_factor` cookie and no session; so does a sign-in by
- *   email code or magic link (the plugin only covers password sign-in);
+ *   email code, magic link or verification link (the plugin only covers
+ *   password sign-in);
  * - at most 5 wrong codes per sign-in attempt, and TWO_FACTOR_MAX_FAILURES per
  *   account within SIGN_IN_LOCKOUT across attempts and clients (the plugin's
  *   account lockout);
@@ -51,9 +52,9 @@ export function twoFactorSignIn(db: Database, config: Config) {
     accountLockout: { enabled: true, maxFailedAttempts: TWO_FACTOR_MAX_FAILURES, durationSeconds: config.signIn.lockout },
   });
   const [secondFactorStep] = plugin.hooks.after;
-  // Where this request's magic link redirects to (the auth instance, and so
+  // Where this request's sign-in link redirects to (the auth instance, and so
   // this closure, lives for one request).
-  let magicLinkLocation: string | null = null;
+  let linkLocation: string | null = null;
 
   const policy = {
     id: "edge-auth-two-factor-policy",
@@ -91,7 +92,7 @@ export function twoFactorSignIn(db: Database, config: Config) {
           matcher: (ctx) => LINK_SIGN_INS.has(ctx.path ?? ""),
           handler: createAuthMiddleware(async (ctx) => {
             const returned = ctx.context.returned;
-            magicLinkLocation = isAPIError(returned) ? new Headers(returned.headers ?? undefined).get("location") : null;
+            linkLocation = isAPIError(returned) ? new Headers(returned.headers ?? undefined).get("location") : null;
           }),
         },
         {
@@ -106,8 +107,8 @@ export function twoFactorSignIn(db: Database, config: Config) {
             const answer = ctx.context.returned as { twoFactorRedirect?: boolean } | undefined;
             // A link opened in a browser: back to its callbackURL, which asks
             // for the code (POST /two-factor/verify-totp with the cookie set above).
-            if (answer?.twoFactorRedirect && magicLinkLocation) {
-              const url = new URL(magicLinkLocation, config.origin);
+            if (answer?.twoFactorRedirect && linkLocation) {
+              const url = new URL(linkLocation, config.origin);
               url.searchParams.set("twoFactorRedirect", "true");
               throw ctx.redirect(url.toString());
             }

@@ -68,6 +68,10 @@ export const DEFAULTS = {
   passwordHashMemoryKib: 19456,
   passwordHashIterations: 2,
   passwordMaxLength: 128,
+  emailOtpExpiresIn: 10 * MINUTE,
+  magicLinkExpiresIn: 10 * MINUTE,
+  passwordlessSignUp: true,
+  trustDeviceMaxAge: 30 * DAY,
 };
 
 /**
@@ -284,6 +288,11 @@ const AccountSchema = z
     NAME_MAX_LENGTH: integer("NAME_MAX_LENGTH", DEFAULTS.nameMaxLength, 1, 1000),
     // "off" only for local development (npm run dev sets it); npm run deploy refuses it.
     RATE_LIMITS: choice("RATE_LIMITS", RATE_LIMIT_MODES, DEFAULTS.rateLimits ? "on" : "off"),
+    // Short: a code is 6 digits, and a magic link travels in a GET's query.
+    EMAIL_OTP_EXPIRES_IN: duration("EMAIL_OTP_EXPIRES_IN", DEFAULTS.emailOtpExpiresIn, MINUTE, HOUR),
+    MAGIC_LINK_EXPIRES_IN: duration("MAGIC_LINK_EXPIRES_IN", DEFAULTS.magicLinkExpiresIn, MINUTE, HOUR),
+    PASSWORDLESS_SIGN_UP: flag("PASSWORDLESS_SIGN_UP", DEFAULTS.passwordlessSignUp),
+    TWO_FACTOR_TRUST_DEVICE_MAX_AGE: duration("TWO_FACTOR_TRUST_DEVICE_MAX_AGE", DEFAULTS.trustDeviceMaxAge, HOUR, 90 * DAY),
   })
   .superRefine((value, ctx) => {
     const issue = (message: string) => ctx.addIssue({ code: "custom", message });
@@ -347,6 +356,20 @@ export interface Config {
   nameMaxLength: number;
   /** Per-client limits on the credential endpoints (RATE_LIMITS); off only in local development. */
   rateLimits: boolean;
+  /** Email one-time codes and magic links (src/auth/passwordless.ts). */
+  passwordless: {
+    /** Lifetime of a sign-in code, in seconds. */
+    otpExpiresIn: number;
+    /** Lifetime of a magic link, in seconds. */
+    magicLinkExpiresIn: number;
+    /** A code or link for an address without an account creates the account. */
+    signUp: boolean;
+  };
+  /** TOTP two-factor (src/auth/two-factor.ts). */
+  twoFactor: {
+    /** How long "trust this device" skips the second factor, in seconds. */
+    trustDeviceMaxAge: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -404,6 +427,12 @@ export function parseConfig(env: ConfigInput): ConfigResult {
       signIn: { maxFailures: a.SIGN_IN_MAX_FAILURES, lockout: a.SIGN_IN_LOCKOUT },
       nameMaxLength: a.NAME_MAX_LENGTH,
       rateLimits: a.RATE_LIMITS === "on",
+      passwordless: {
+        otpExpiresIn: a.EMAIL_OTP_EXPIRES_IN,
+        magicLinkExpiresIn: a.MAGIC_LINK_EXPIRES_IN,
+        signUp: a.PASSWORDLESS_SIGN_UP,
+      },
+      twoFactor: { trustDeviceMaxAge: a.TWO_FACTOR_TRUST_DEVICE_MAX_AGE },
     },
   };
 }

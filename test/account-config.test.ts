@@ -36,6 +36,8 @@ describe("account settings", () => {
     expect(result.config.deleteAccountConfirmation).toBe("email");
     expect(result.config.signIn).toEqual({ maxFailures: 20, lockout: 15 * 60 });
     expect(result.config.nameMaxLength).toBe(200);
+    expect(result.config.passwordless).toEqual({ otpExpiresIn: 600, magicLinkExpiresIn: 600, signUp: true });
+    expect(result.config.twoFactor).toEqual({ trustDeviceMaxAge: 30 * 86400 });
   });
 
   it("reads durations in seconds or with a unit, and booleans", () => {
@@ -86,6 +88,19 @@ describe("account settings", () => {
       "SIGN_IN_LOCKOUT must be a duration from 1m to 15m: seconds, or a number with s, m, h or d (e.g. 90m, 7d)",
     ],
     [{ NAME_MAX_LENGTH: "2.5" }, "NAME_MAX_LENGTH must be a whole number from 1 to 1000"],
+    [
+      { EMAIL_OTP_EXPIRES_IN: "2h" },
+      "EMAIL_OTP_EXPIRES_IN must be a duration from 1m to 1h: seconds, or a number with s, m, h or d (e.g. 90m, 7d)",
+    ],
+    [
+      { MAGIC_LINK_EXPIRES_IN: "30" },
+      "MAGIC_LINK_EXPIRES_IN must be a duration from 1m to 1h: seconds, or a number with s, m, h or d (e.g. 90m, 7d)",
+    ],
+    [{ PASSWORDLESS_SIGN_UP: "no" }, "PASSWORDLESS_SIGN_UP must be true or false"],
+    [
+      { TWO_FACTOR_TRUST_DEVICE_MAX_AGE: "1y" },
+      "TWO_FACTOR_TRUST_DEVICE_MAX_AGE must be a duration from 1h to 90d: seconds, or a number with s, m, h or d (e.g. 90m, 7d)",
+    ],
   ])("rejects %j", (overrides, message) => {
     expect(errorOf({ ...BASE, ...overrides })).toBe(message);
   });

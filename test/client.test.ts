@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { createEdgeAuthClient } from "../src/client";
 import type { Tier } from "../src/db/schema";
-import { call, ORIGIN, uniqueEmail } from "./helpers";
+import { call, lastMailTo, ORIGIN, uniqueEmail } from "./helpers";
 
 /** A client whose requests go through the Worker under test, keeping its cookies like a browser. */
 function clientWithCookieJar() {
@@ -33,6 +33,16 @@ describe("the official better-auth client", () => {
     const tier: Tier = session.data!.user.tier;
     expect(tier).toBe("free");
     expect(session.data!.user.email).toBe(email);
+  });
+
+  it("signs up by emailed code through the emailOTP plugin's client", async () => {
+    const client = clientWithCookieJar();
+    const email = uniqueEmail("client-code");
+    expect((await client.emailOtp.sendVerificationOtp({ email, type: "sign-in" })).error).toBeNull();
+    const otp = /^\d{6}$/m.exec((await lastMailTo(email)).Text)![0];
+    const result = await client.signIn.emailOtp({ email, otp });
+    expect(result.error).toBeNull();
+    expect((await client.getSession()).data!.user).toMatchObject({ email, tier: "free", twoFactorEnabled: false });
   });
 
   it("signs in anonymously through the anonymous plugin's client", async () => {

@@ -34,7 +34,7 @@ export function accountMails({ db, config, mailer, waitUntil }: MailDeps) {
   let resetRequestHandled = false;
   let changeEmailHandled = false;
 
-  async function send(kind: MailKind, { user, url, token }: LinkCallbackData, expiresIn: number, throttled: boolean) {
+  async function send(kind: MailKind, { user, url, token, code }: LinkCallbackData & { code?: string }, expiresIn: number, throttled: boolean) {
     // The anonymous plugin's made-up addresses are on .invalid (RFC 2606),
     // which no mail can reach.
     if (/\.invalid$/i.test(user.email)) return;
@@ -44,7 +44,7 @@ export function accountMails({ db, config, mailer, waitUntil }: MailDeps) {
       console.log(`mail_throttled: ${kind}`);
       return;
     }
-    sendInBackground(waitUntil, mailer, kind, composeMail(kind, { to: user.email, url: mailLink(kind, url, token, config.origin), expiresIn, site }));
+    sendInBackground(waitUntil, mailer, kind, composeMail(kind, { to: user.email, url: mailLink(kind, url, token, config.origin), code, expiresIn, site }));
   }
 
   return {
@@ -78,6 +78,19 @@ export function accountMails({ db, config, mailer, waitUntil }: MailDeps) {
       if (changeEmailHandled || typeof newEmail !== "string") return;
       await claimMailSlot(db, "change-email", { id: "", email: newEmail }, config.mail.resendInterval);
     },
+    /**
+     * A 6-digit sign-in code (emailOTP). Throttled before the plugin makes
+     * the code (passwordless.ts), since a new code voids the last one.
+     */
+    sendSignInCode: ({ email, otp }: { email: string; otp: string }) =>
+      send("sign-in-code", { user: { id: "", email }, url: "", token: "", code: otp }, config.passwordless.otpExpiresIn, false),
+    /**
+     * A magic link. Throttled here: a link that is not mailed stays unused,
+     * and the one mailed before keeps working. (No user id: the plugin mails
+     * before it knows whether the address has an account.)
+     */
+    sendMagicLink: ({ email, url, token }: { email: string; url: string; token: string }) =>
+      send("magic-link", { user: { id: "", email }, url, token }, config.passwordless.magicLinkExpiresIn, true),
     // Needs a signed-in session to ask for; not throttled.
     sendDeleteAccountVerification: (data: LinkCallbackData) =>
       send("delete-account", data, DELETE_ACCOUNT_LINK_EXPIRES_IN, false),

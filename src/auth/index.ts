@@ -17,6 +17,8 @@ import { DEFAULT_ROLE, pendingRegistrations, syntheticSignUpUser } from "./regis
 import { sessionIds } from "./session-ids";
 import { signInGuard } from "./sign-in-guard";
 import { hashSessionTokens } from "./session-tokens";
+import { passwordless, PASSWORDLESS_DISABLED_PATHS } from "./passwordless";
+import { twoFactorSignIn } from "./two-factor";
 
 /** What createAuth needs from the request besides its database and config. */
 export interface AuthRuntime {
@@ -164,7 +166,13 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
       // `Authorization: Bearer <session token>` for native clients, instead
       // of the cookie; sign-in answers the token in its body.
       bearer(),
+      // Sign-in by emailed code and by magic link (passwordless.ts).
+      ...passwordless({ db, config, mails, guard }),
+      // TOTP second factor with backup codes (two-factor.ts); after the
+      // sign-in plugins, so its step also covers them.
+      ...twoFactorSignIn(db, config),
     ],
+    disabledPaths: [...PASSWORDLESS_DISABLED_PATHS],
     advanced: {
       // On Cloudflare the client address is cf-connecting-ip; x-forwarded-for
       // is whatever the client chose to send.

@@ -17,6 +17,9 @@ const FORBIDDEN =
 /** Where each better-auth route carries a name or an email address, by path. */
 const FIELDS: Record<string, { name?: string[]; email?: string[] }> = {
   "/sign-up/email": { name: ["name"], email: ["email"] },
+  "/email-otp/send-verification-otp": { email: ["email"] },
+  "/sign-in/email-otp": { name: ["name"], email: ["email"] },
+  "/sign-in/magic-link": { name: ["name"], email: ["email"] },
   "/update-user": { name: ["name"] },
   "/change-email": { email: ["newEmail"] },
   "/admin/create-user": { name: ["name"], email: ["email"] },

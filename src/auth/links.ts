@@ -9,6 +9,7 @@ export const PAGE_PATHS = {
   emailChanged: "/verified?change=email",
   deleted: "/goodbye",
   resetPassword: "/reset-password",
+  account: "/account",
 } as const;
 
 /**
@@ -23,6 +24,8 @@ export const PAGE_PATHS = {
  *   (better-auth's default is "/").
  */
 export function mailLink(kind: MailKind, url: string, token: string, origin: string): string {
+  // A sign-in code mail carries the code, no link.
+  if (!url) return url;
   const link = new URL(url);
   if (kind === "reset-password") {
     const redirectTo = link.searchParams.get("callbackURL");
@@ -34,7 +37,13 @@ export function mailLink(kind: MailKind, url: string, token: string, origin: str
   }
   if (link.searchParams.get("callbackURL") === "/") {
     const page =
-      kind === "verify-email" ? PAGE_PATHS.verified : kind === "change-email" ? PAGE_PATHS.emailChanged : PAGE_PATHS.deleted;
+      kind === "verify-email"
+        ? PAGE_PATHS.verified
+        : kind === "change-email"
+          ? PAGE_PATHS.emailChanged
+          : kind === "magic-link"
+            ? PAGE_PATHS.account
+            : PAGE_PATHS.deleted;
     link.searchParams.set("callbackURL", page);
   }
   return link.href;

@@ -51,17 +51,21 @@ export function signInGuard(db: Database, config: SignInGuardConfig) {
   let resetUserId: string | undefined;
 
   return {
-    /** Before /sign-in/email: take a count, or refuse a locked address. */
-    async before(email: string, hashPassword: () => Promise<unknown>) {
+    /**
+     * Before a sign-in (password or email code): take a count, or refuse a
+     * locked address with `refusal`, the answer a wrong guess of that method gets.
+     */
+    async before(email: string, hashPassword: () => Promise<unknown>, refusal: { code: string; message: string; status?: "UNAUTHORIZED" | "BAD_REQUEST" } = INVALID_EMAIL_OR_PASSWORD) {
       const key = await failuresId(email);
       if (await takeAttempt(db, key, config)) {
         counted = key;
         return;
       }
       await hashPassword();
-      throw APIError.from("UNAUTHORIZED", INVALID_EMAIL_OR_PASSWORD);
+      const { status = "UNAUTHORIZED", ...body } = refusal;
+      throw APIError.from(status, body);
     },
-    /** After /sign-in/email: a failed password keeps its count; anything else gives it back. */
+    /** After that sign-in: a failed password or code keeps its count; anything else gives it back. */
     async after(outcome: "failed" | "succeeded" | "other") {
       const key = counted;
       counted = undefined;

@@ -5,7 +5,7 @@
 // the server's types (Workers bindings, Drizzle) into the client.
 // Relative imports carry .js so the built files run in plain Node.
 import { createAuthClient } from "better-auth/client";
-import { adminClient, anonymousClient, inferAdditionalFields } from "better-auth/client/plugins";
+import { adminClient, anonymousClient, emailOTPClient, inferAdditionalFields, magicLinkClient, twoFactorClient } from "better-auth/client/plugins";
 import { USER_FIELDS } from "../auth/fields.js";
 import { sessionIdsClient } from "./session-ids.js";
 
@@ -17,7 +17,17 @@ type FetchOptions = ClientOptions["fetchOptions"];
 function buildClient(apiUrl: string, fetchOptions?: FetchOptions) {
   return createAuthClient({
     baseURL: `${apiUrl.replace(/\/+$/, "")}/auth`,
-    plugins: [inferAdditionalFields({ user: USER_FIELDS }), anonymousClient(), adminClient(), sessionIdsClient()],
+    plugins: [
+      inferAdditionalFields({ user: USER_FIELDS }),
+      anonymousClient(),
+      adminClient(),
+      sessionIdsClient(),
+      emailOTPClient(),
+      magicLinkClient(),
+      // A sign-in may answer { twoFactorRedirect: true }: finish it with
+      // client.twoFactor.verifyTotp / verifyBackupCode.
+      twoFactorClient(),
+    ],
     fetchOptions,
   });
 }

@@ -1,12 +1,14 @@
 import type { MailMessage } from "./mailer";
 
 /** The mails this service sends; also the `kind` in mail_failed log lines. */
-export type MailKind = "verify-email" | "reset-password" | "change-email" | "delete-account";
+export type MailKind = "verify-email" | "reset-password" | "change-email" | "delete-account" | "sign-in-code" | "magic-link";
 
 export interface LinkMail {
   to: string;
-  /** The link with its token, as better-auth built it. */
+  /** The link with its token, as better-auth built it (empty for a mail that carries a code). */
   url: string;
+  /** A one-time code to type in, for mails that carry a code instead of a link. */
+  code?: string;
   /** How long the link works, in seconds. */
   expiresIn: number;
   /** Who is writing: the host of the public URL, e.g. `auth.example.com`. */
@@ -17,7 +19,7 @@ interface Content {
   subject: string;
   /** Paragraphs before the link. */
   intro: string[];
-  /** Text of the link: says what opening it does. */
+  /** Text of the link (or the line before the code): says what it does. */
   action: string;
   /** Paragraphs after the link. */
   outro: string[];
@@ -60,13 +62,36 @@ const TEMPLATES: Record<MailKind, (mail: LinkMail) => Content> = {
       "If you did not ask for this, ignore this email and change your password.",
     ],
   }),
+  "sign-in-code": ({ site, expiresIn }) => ({
+    subject: "Your sign-in code",
+    intro: [`Someone, hopefully you, asked to sign in to ${site} with this email address.`],
+    action: "Your sign-in code",
+    outro: [
+      `The code works once, for ${humanDuration(expiresIn)}. Never give it to anyone: ${site} will never ask you for it.`,
+      "If you did not ask for this, ignore this email.",
+    ],
+  }),
+  "magic-link": ({ site, expiresIn }) => ({
+    subject: "Your sign-in link",
+    intro: [`Someone, hopefully you, asked to sign in to ${site} with this email address.`],
+    action: "Sign me in",
+    outro: [
+      `The link works once, for ${humanDuration(expiresIn)}. If you did not ask for this, ignore this email.`,
+    ],
+  }),
 };
 
 /** The plain-text and HTML versions of one mail, saying the same thing. */
 export function composeMail(kind: MailKind, mail: LinkMail): MailMessage {
   const { subject, intro, action, outro } = TEMPLATES[kind](mail);
-  const text = [subject, ...intro, `${action}:\n${mail.url}`, ...outro].join("\n\n") + "\n";
+  const text = [subject, ...intro, `${action}:\n${mail.code ?? mail.url}`, ...outro].join("\n\n") + "\n";
   const url = escapeHtml(mail.url);
+  const actionHtml =
+    mail.code !== undefined
+      ? `<p>${escapeHtml(action)}:</p>
+<p style="margin:24px 0;font-size:32px;font-weight:700;letter-spacing:6px;font-family:ui-monospace,monospace">${escapeHtml(mail.code)}</p>`
+      : `<p style="margin:24px 0"><a href="${url}" style="display:inline-block;padding:12px 20px;border-radius:6px;background:#0b57d0;color:#ffffff;font-weight:600;text-decoration:none">${escapeHtml(action)}</a></p>
+<p>If the button does not work, copy this address into your browser:<br><a href="${url}" style="color:#0b57d0;word-break:break-all">${url}</a></p>`;
   const paragraphs = (lines: string[]) => lines.map((line) => `<p>${escapeHtml(line)}</p>`).join("\n");
   const html = `<!doctype html>
 <html lang="en">
@@ -79,8 +104,7 @@ export function composeMail(kind: MailKind, mail: LinkMail): MailMessage {
 <main style="max-width:560px;margin:0 auto">
 <h1 style="font-size:22px;margin:0 0 16px">${escapeHtml(subject)}</h1>
 ${paragraphs(intro)}
-<p style="margin:24px 0"><a href="${url}" style="display:inline-block;padding:12px 20px;border-radius:6px;background:#0b57d0;color:#ffffff;font-weight:600;text-decoration:none">${escapeHtml(action)}</a></p>
-<p>If the button does not work, copy this address into your browser:<br><a href="${url}" style="color:#0b57d0;word-break:break-all">${url}</a></p>
+${actionHtml}
 ${paragraphs(outro)}
 </main>
 </body>

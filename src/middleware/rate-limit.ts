@@ -4,16 +4,21 @@ import type { AppEnv } from "../env";
 
 // Where passwords get guessed, accounts enumerated and mailboxes flooded.
 const CREDENTIAL_ENDPOINTS = new RegExp(
-  `^${AUTH_PATH}/(sign-in|sign-up|request-password-reset|reset-password|send-verification-email|change-password|change-email|delete-user|verify-password)(/|$)`,
+  `^${AUTH_PATH}/(sign-in|sign-up|request-password-reset|reset-password|send-verification-email|change-password|change-email|delete-user|verify-password|email-otp|two-factor)(/|$)`,
 );
+// Credential endpoints that are GETs: a magic link is opened from a mail.
+const CREDENTIAL_GETS = new RegExp(`^${AUTH_PATH}/magic-link/verify/?$`);
 
 /**
- * Limits POSTs to better-auth's credential endpoints per client address and
+ * Limits POSTs (and magic-link GETs) to better-auth's credential endpoints per client address and
  * endpoint (AUTH_RATE_LIMITER in wrangler.toml). The answer keeps better-auth's
  * error shape, since these are its routes.
  */
 export const rateLimitCredentials = createMiddleware<AppEnv>(async (c, next) => {
-  if (!c.var.config.rateLimits || c.req.method !== "POST" || !CREDENTIAL_ENDPOINTS.test(c.req.path)) return next();
+  if (!c.var.config.rateLimits) return next();
+  const credential =
+    c.req.method === "POST" ? CREDENTIAL_ENDPOINTS.test(c.req.path) : c.req.method === "GET" && CREDENTIAL_GETS.test(c.req.path);
+  if (!credential) return next();
   // Set by Cloudflare's edge from the connection; a client cannot choose it.
   const client = clientKey(c.req.header("cf-connecting-ip") ?? "unknown");
   const { success } = await c.env.AUTH_RATE_LIMITER.limit({ key: `${client} ${c.req.path}` });

@@ -15,6 +15,41 @@ async function anonymous(workerEnv?: Env) {
 const exists = (id: string) => withSql(async (sql) => ((await sql.query(`select 1 from "user" where id = $1`, [id])).rowCount ?? 0) > 0);
 
 describe("tier escalation", () => {
+  // better-auth gives a field the body may not set its default when it has
+  // one (tier, twoFactorEnabled, isAnonymous), and refuses it otherwise (role).
+  it.each([
+    [{ tier: "member" }, 200],
+    [{ twoFactorEnabled: true }, 200],
+    [{ isAnonymous: true }, 200],
+    [{ role: "admin" }, 400],
+  ] as const)("a sign-up by emailed code cannot set %j (answers %i); the account made is a plain free one", async (field, status) => {
+    const unthrottled = envWith({ EMAIL_RESEND_INTERVAL: "0" });
+    const email = uniqueEmail("code-escalate");
+    const codeFor = async () => {
+      await postJson("/api/auth/email-otp/send-verification-otp", { email, type: "sign-in" }, {}, unthrottled);
+      return /^\d{6}$/m.exec((await lastMailTo(email)).Text)![0];
+    };
+    const response = await postJson("/api/auth/sign-in/email-otp", { email, otp: await codeFor(), name: "Eve", ...field }, {}, unthrottled);
+    expect(response.status).toBe(status);
+    if (status === 400) {
+      expect(await response.json()).toMatchObject({ code: "FIELD_NOT_ALLOWED" });
+      expect(await withSql(async (sql) => (await sql.query(`select 1 from "user" where email = $1`, [email])).rowCount)).toBe(0);
+      expect((await postJson("/api/auth/sign-in/email-otp", { email, otp: await codeFor(), name: "Eve" }, {}, unthrottled)).status).toBe(200);
+    }
+    const [row] = await withSql(async (sql) => (await sql.query(`select tier, role, is_anonymous, two_factor_enabled from "user" where email = $1`, [email])).rows);
+    expect(row).toEqual({ tier: "free", role: "user", is_anonymous: false, two_factor_enabled: false });
+  });
+
+  it("a sign-up by magic link takes only email and name from its body", async () => {
+    const email = uniqueEmail("link-escalate");
+    const asked = await postJson("/api/auth/sign-in/magic-link", { email, name: "Eve", callbackURL: "/", tier: "member", role: "admin" });
+    expect(asked.status).toBe(200);
+    const opened = await openLink(linkIn(await lastMailTo(email), "/magic-link/verify"));
+    expect(opened.status).toBe(302);
+    const [row] = await withSql(async (sql) => (await sql.query(`select tier, role, name from "user" where email = $1`, [email])).rows);
+    expect(row).toEqual({ tier: "free", role: "user", name: "Eve" });
+  });
+
   it("with verification required, sign-up keeps the anonymous user until the link is opened in its browser, which upgrades it (finding 9)", async () => {
     const anon = await anonymous(verifying);
     const email = uniqueEmail("upgrade");

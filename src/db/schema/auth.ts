@@ -1,5 +1,5 @@
 import { relations, sql } from "drizzle-orm";
-import { boolean, check, index, pgTable, text, timestamp, varchar } from "drizzle-orm/pg-core";
+import { boolean, check, index, integer, pgTable, text, timestamp, varchar } from "drizzle-orm/pg-core";
 
 // better-auth's core tables, as its CLI generates them for the drizzle adapter
 // (`provider: "pg"`), with one deliberate difference: timestamps are
@@ -32,6 +32,8 @@ export const user = pgTable(
     banned: boolean("banned").default(false),
     banReason: text("ban_reason"),
     banExpires: instant("ban_expires"),
+    // better-auth two-factor plugin
+    twoFactorEnabled: boolean("two_factor_enabled").default(false),
   },
   (table) => [
     check(
@@ -123,10 +125,33 @@ export const jwks = pgTable("jwks", {
   alg: text("alg"),
   crv: text("crv"),
 });
+// better-auth two-factor plugin: one row per user with TOTP set up. The
+// secret and the backup codes are encrypted with APP_SECRET (better-auth's
+// symmetricEncrypt); the counter and lock are its per-account lockout.
+export const twoFactor = pgTable(
+  "two_factor",
+  {
+    id: text("id").primaryKey(),
+    secret: text("secret").notNull(),
+    backupCodes: text("backup_codes").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    verified: boolean("verified").default(true),
+    failedVerificationCount: integer("failed_verification_count").default(0),
+    lockedUntil: instant("locked_until"),
+  },
+  (table) => [index("two_factor_secret_idx").on(table.secret), index("two_factor_user_id_idx").on(table.userId)],
+);
+
+export const twoFactorRelations = relations(twoFactor, ({ one }) => ({
+  user: one(user, { fields: [twoFactor.userId], references: [user.id] }),
+}));
 
 export const userRelations = relations(user, ({ many }) => ({
   sessions: many(session),
   accounts: many(account),
+  twoFactors: many(twoFactor),
   tierChanges: many(tierChange, { relationName: "tierChangeUser" }),
 }));
 

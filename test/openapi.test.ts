@@ -53,7 +53,7 @@ describe("the OpenAPI document", () => {
         const schema = answer.content["application/json"].schema;
         expect(schema.$ref ?? schema, `${method} ${path} ${status}`).toBe("#/components/schemas/Error");
       }
-      expect(operation.security).toEqual([{ apiKeyCookie: [] }]);
+      expect(operation.security).toEqual([{ apiKeyCookie: [] }, { bearerAuth: [] }]);
     }
     expect(doc.components.schemas.Error.properties.error.required).toEqual(["code", "message"]);
     const setTier = doc.paths["/api/admin/users/{id}/tier"].put;

@@ -2,7 +2,7 @@
 // post to the pages, which call the public API on the browser's behalf.
 // (The same journey in a real browser: test/e2e/journey.e2e.ts.)
 import { describe, expect, it } from "vitest";
-import { call, cookiesFrom, envWith, lastMailTo, linkIn, openLink, ORIGIN, postJson, signUp, uniqueEmail } from "./helpers";
+import { browserCookie, call, cookiesFrom, envWith, lastMailTo, linkIn, openLink, ORIGIN, postJson, signUp, uniqueEmail, withoutSessionCache } from "./helpers";
 
 const PASSWORD = "correct horse battery staple";
 const verifying = envWith({ REQUIRE_EMAIL_VERIFICATION: "true" });
@@ -75,8 +75,12 @@ describe("account pages", () => {
 
     const out = await postForm("/sign-out", {}, { cookie });
     expect(out.headers.get("location")).toBe("/sign-in?done=signed-out");
-    expect((await call("/api/auth/get-session", { headers: { cookie } }).then((r) => r.json()))).toBeNull();
-    expect((await call("/account", { headers: { cookie } })).headers.get("location")).toBe("/sign-in");
+    // The browser drops the cookies sign-out cleared (the session cache cookie with them) ...
+    const after = browserCookie(cookie, out);
+    expect((await call("/api/auth/get-session", { headers: { cookie: after } }).then((r) => r.json()))).toBeNull();
+    expect((await call("/account", { headers: { cookie: after } })).headers.get("location")).toBe("/sign-in");
+    // ... and the session is gone from the database: the old token alone no longer works.
+    expect((await call("/api/auth/get-session", { headers: { cookie: withoutSessionCache(cookie) } }).then((r) => r.json()))).toBeNull();
   });
 
   it("shows a wrong password as an announced error, keeping the email", async () => {

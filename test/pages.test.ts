@@ -83,6 +83,20 @@ describe("account pages", () => {
     expect((await call("/api/auth/get-session", { headers: { cookie: withoutSessionCache(cookie) } }).then((r) => r.json()))).toBeNull();
   });
 
+  it("shows a session revoked from another browser as signed out at once, despite its session cache cookie", async () => {
+    const email = uniqueEmail("pages-revoked");
+    const signedUp = await postForm("/sign-up", { name: "Page User", email, password: PASSWORD });
+    const cookie = cookiesFrom(signedUp);
+    expect(cookie).toContain("session_data=");
+    expect((await call("/account", { headers: { cookie } })).status).toBe(200);
+    const other = await postJson("/api/auth/sign-in/email", { email, password: PASSWORD });
+    expect(other.status).toBe(200);
+    const revoked = await postJson("/api/auth/revoke-other-sessions", {}, { headers: { cookie: cookiesFrom(other) } });
+    expect(revoked.status).toBe(200);
+    // The cache cookie is still valid for SESSION_CACHE_MAX_AGE; the account page asks the database.
+    expect((await call("/account", { headers: { cookie } })).headers.get("location")).toBe("/sign-in");
+  });
+
   it("shows a wrong password as an announced error, keeping the email", async () => {
     const { email } = await signUp();
     const response = await postForm("/sign-in", { email, password: "not the password" });

@@ -282,10 +282,14 @@ function apiError(answer: ApiAnswer, fieldsByWord: Record<string, string>): Form
   return { field: answer.status === 429 || answer.status >= 500 || !word ? undefined : fieldsByWord[word], message: describe(answer) };
 }
 
-/** Session cookies are better-auth's `[__Secure-]better-auth.session_token`; no cookie, no API call. */
+/**
+ * Session cookies are better-auth's `[__Secure-]better-auth.session_token`; no cookie, no API call.
+ * The pages read the session from the database, not the session cache cookie: the account page is
+ * where a user revokes sessions and changes credentials, so it shows a revocation at once.
+ */
 async function currentSession(c: PageContext, call: (c: PageContext, path: string) => Promise<ApiAnswer<SessionAnswer>>) {
   if (!/session_token=/.test(c.req.header("cookie") ?? "")) return null;
-  const answer = await call(c, "/api/auth/get-session");
+  const answer = await call(c, "/api/auth/get-session?disableCookieCache=true");
   return answer.ok ? answer.body : null;
 }
 

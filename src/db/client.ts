@@ -64,7 +64,8 @@ export function describeError(err: unknown): string {
 }
 
 export interface Connection {
-  db: Database;
+  /** Drizzle over the request's client, built on first use. */
+  readonly db: Database;
   /** True once a query (or open()) has made the client connect. */
   readonly opened: boolean;
   /** Connects now, if no query has yet; a failure is a DatabaseUnavailableError. */
@@ -83,54 +84,66 @@ export interface Connection {
  * One connection for one request, opened by its first query: a request that
  * never queries (a fresh session cookie, a 404) opens no socket. Workers
  * forbid sharing sockets between requests, and Hyperdrive pools the real
- * connections, so a client per request is the documented pattern.
+ * connections, so a client per request is the documented pattern. The pg
+ * Client and Drizzle are built on first use of `db` too: building them
+ * (pg parses the connection string and reads its PG* defaults) is CPU a
+ * request answered from the session cache need not spend.
  */
 export function lazyConnection(connectionString: string): Connection {
-  const client = new Client({ connectionString, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   let lost = false;
-  // Without a listener, a dropped socket would be an uncaught error event.
-  client.on("error", () => {
-    lost = true;
-  });
   let connecting: Promise<void> | undefined;
-  const ready = () =>
-    (connecting ??= client.connect().then(
-      () => undefined,
-      (err: unknown) => {
-        throw new DatabaseUnavailableError(`connect failed: ${err instanceof Error ? err.message : String(err)}`, {
-          cause: err,
-        });
-      },
-    ));
-  // Drizzle (and so better-auth) only ever calls client.query, transactions
-  // included (BEGIN/COMMIT on this one client): connect before the first one.
-  const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
-  (client as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = async (...args) => {
-    await ready();
-    return query(...args);
+  let built: { db: Database; client: Client; query: (...args: unknown[]) => Promise<unknown>; ready: () => Promise<void> } | undefined;
+  const build = () => {
+    if (built) return built;
+    const client = new Client({ connectionString, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    // Without a listener, a dropped socket would be an uncaught error event.
+    client.on("error", () => {
+      lost = true;
+    });
+    const ready = () =>
+      (connecting ??= client.connect().then(
+        () => undefined,
+        (err: unknown) => {
+          throw new DatabaseUnavailableError(`connect failed: ${err instanceof Error ? err.message : String(err)}`, {
+            cause: err,
+          });
+        },
+      ));
+    // Drizzle (and so better-auth) only ever calls client.query, transactions
+    // included (BEGIN/COMMIT on this one client): connect before the first one.
+    const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+    (client as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = async (...args) => {
+      await ready();
+      return query(...args);
+    };
+    built = { db: drizzle(client, { schema }), client, query, ready };
+    return built;
   };
   return {
-    db: drizzle(client, { schema }),
+    get db() {
+      return build().db;
+    },
     get opened() {
       return connecting !== undefined;
     },
-    open: ready,
+    open: () => build().ready(),
     get lost() {
       return lost;
     },
     alive: async () => {
-      if (!connecting) return true;
+      if (!connecting || !built) return true;
       if (lost) return false;
       try {
-        await ready();
-        await query("select 1");
+        await built.ready();
+        await built.query("select 1");
         return true;
       } catch {
         return false;
       }
     },
     close: async () => {
-      if (!connecting) return;
+      if (!connecting || !built) return;
+      const { client } = built;
       await connecting.then(
         () => client.end(),
         () => undefined,

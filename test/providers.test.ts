@@ -3,7 +3,7 @@
 // flow, userinfo): new users, linking only through verified emails at both
 // ends, tokens encrypted at rest, and nothing exposed with no provider set.
 import { describe, expect, it } from "vitest";
-import { call, ORIGIN, postJson, signUp, uniqueEmail, withSql } from "./helpers";
+import { call, cookiesFrom, ORIGIN, postJson, signUp, uniqueEmail, withSql } from "./helpers";
 import { oidcEnv, signInWithProvider, startSocial, throughProvider } from "./provider-helpers";
 
 const workerEnv = oidcEnv();
@@ -152,5 +152,64 @@ describe("with no provider configured", () => {
   it("offers them once a provider is set", async () => {
     const answer = await postJson("/api/auth/sign-in/social", { provider: "oidc", callbackURL: "/account" }, {}, workerEnv);
     expect(answer.status).toBe(200);
+  });
+});
+
+describe("the sign-in page with a provider", () => {
+  const postForm = (path: string, fields: Record<string, string>, workerEnv?: Env) =>
+    call(
+      path,
+      { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN }, body: new URLSearchParams(fields) },
+      workerEnv,
+    );
+
+  it("shows a 'Sign in with <name>' form only when a provider is configured, and lets its form lead there", async () => {
+    const withProvider = await call("/sign-in", {}, workerEnv);
+    const html = await withProvider.text();
+    expect(html).toMatch(/<form method="post" action="\/sign-in\/social"><input type="hidden" name="provider" value="oidc"\/>/);
+    expect(html).toContain("Sign in with Test IdP");
+    const csp = withProvider.headers.get("content-security-policy")!;
+    expect(csp).toContain(`form-action 'self' ${new URL(workerEnv.OIDC_ISSUER).origin};`);
+    expect(csp).not.toContain("unsafe-inline");
+
+    const without = await call("/sign-in");
+    expect(await without.text()).not.toContain("/sign-in/social");
+    expect(without.headers.get("content-security-policy")).toContain("form-action 'self';");
+  });
+
+  it("signs in without JavaScript: the form's 303 to the provider, back to the callback, on to /account", async () => {
+    const email = uniqueEmail("oidc-page");
+    const posted = await postForm("/sign-in/social", { provider: "oidc" }, workerEnv);
+    expect(posted.status).toBe(303);
+    const authorization = new URL(posted.headers.get("location")!);
+    expect(authorization.origin).toBe(new URL(workerEnv.OIDC_ISSUER).origin);
+    // The page has no email field to hint with; the test provider takes the hint from the URL.
+    authorization.searchParams.set("login_hint", email);
+    const callback = await throughProvider(authorization.href);
+    const landed = await call(`${callback.pathname}${callback.search}`, { headers: { cookie: cookiesFrom(posted) } }, workerEnv);
+    expect(landed.status).toBe(302);
+    expect(landed.headers.get("location")).toBe("/account");
+    const account = await call("/account", { headers: { cookie: cookiesFrom(landed) } }, workerEnv);
+    expect(account.status).toBe(200);
+    expect(await account.text()).toContain(email);
+  });
+
+  it("shows why a provider sign-in failed", async () => {
+    const local = await verifiedLocalUser();
+    const posted = await postForm("/sign-in/social", { provider: "oidc" }, workerEnv);
+    const authorization = new URL(posted.headers.get("location")!);
+    authorization.searchParams.set("login_hint", `unverified:${local.email}`);
+    const callback = await throughProvider(authorization.href);
+    const landed = await call(`${callback.pathname}${callback.search}`, { headers: { cookie: cookiesFrom(posted) } }, workerEnv);
+    const location = landed.headers.get("location")!;
+    expect(location).toBe("/sign-in?error=account_not_linked");
+    const shown = await call(location, {}, workerEnv);
+    expect(shown.status).toBe(400);
+    expect(await shown.text()).toContain("An account with this email address already exists.");
+  });
+
+  it("refuses a provider that is not configured", async () => {
+    expect((await postForm("/sign-in/social", { provider: "github" }, workerEnv)).status).toBe(400);
+    expect((await postForm("/sign-in/social", { provider: "oidc" })).status).toBe(400);
   });
 });

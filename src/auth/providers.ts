@@ -39,6 +39,19 @@ export function providerButtons(providers: ProvidersConfig): { id: string; name:
 }
 
 /**
+ * Where "Sign in with <provider>" sends the browser: the account pages' CSP
+ * allows form submissions to redirect there. For an OpenID Connect provider,
+ * the issuer's origin (where its authorization endpoint normally is).
+ */
+export function providerOrigins(providers: ProvidersConfig): string[] {
+  return [
+    providers.github && "https://github.com",
+    providers.google && "https://accounts.google.com",
+    providers.oidc && new URL(providers.oidc.issuer).origin,
+  ].filter((origin): origin is string => !!origin);
+}
+
+/**
  * better-auth's endpoints that only make sense with a provider; with none
  * configured they answer 404 and leave the OpenAPI document.
  */

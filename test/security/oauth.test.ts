@@ -3,8 +3,9 @@
 // from another browser, redirects to foreign origins, guessing at the
 // callback. Each refusal leaves no session behind.
 import { describe, expect, it } from "vitest";
-import { call, ORIGIN, postJson, randomClientAddress, uniqueEmail } from "../helpers";
+import { call, ORIGIN, postJson, randomClientAddress, uniqueEmail, withSql } from "../helpers";
 import { oidcEnv, signInWithProvider, startSocial, throughProvider } from "../provider-helpers";
+import { post, userWithTwoFactor } from "../two-factor-helpers";
 
 const EVIL = "https://evil.example";
 const workerEnv = oidcEnv();
@@ -88,6 +89,21 @@ describe("OAuth state and redirects", () => {
     callback.searchParams.set("callbackURL", `${EVIL}/steal`);
     const injected = await open(callback);
     expect(new URL(injected.headers.get("location")!, ORIGIN).origin).toBe(ORIGIN);
+  });
+
+  it("a provider sign-in of a 2FA user stops at the second factor", async () => {
+    const user = await userWithTwoFactor(workerEnv);
+    await withSql((sql) => sql.query(`update "user" set email_verified = true where id = $1`, [user.user.id]));
+    const { response, location } = await signInWithProvider(workerEnv, user.email);
+    // The provider is linked (both emails verified), but no session yet:
+    // back to the callbackURL, which asks for the code.
+    expect(response.status).toBe(302);
+    expect(new URL(location, ORIGIN).href).toBe(`${ORIGIN}/account?twoFactorRedirect=true`);
+    expect(sessionSet(response)).toBe(false);
+    expect(response.headers.getSetCookie().join("\n")).toMatch(/two_factor=[^;]/);
+    const jar = user.jar.take(response);
+    const finished = await post(jar, "/api/auth/two-factor/verify-totp", { code: user.totp.generate({ timestamp: Date.now() + 30_000 }) }, workerEnv);
+    expect(finished.status).toBe(200);
   });
 
   it("guessing at the callback is rate limited per client", async () => {

@@ -335,7 +335,10 @@ const ProviderSchema = z
       const set = names.filter((name) => value[name] !== undefined);
       if (set.length > 0 && set.length < names.length) {
         const missing = names.filter((name) => value[name] === undefined);
-        issue(`${label} sign-in is half-configured: ${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} required when ${set.join(" and ")} ${set.length > 1 ? "are" : "is"} set`);
+        // Starts with the missing variable's name: npm run deploy reads it there.
+        issue(
+          `${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} required when ${set.join(" and ")} ${set.length > 1 ? "are" : "is"} set (${label} sign-in is half-configured)`,
+        );
       }
     };
     group("GitHub", ["GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET"]);

@@ -50,11 +50,11 @@ describe("config validation", () => {
   });
 
   it.each([
-    [{ GITHUB_CLIENT_ID: "gh-id" }, "GitHub sign-in is half-configured: GITHUB_CLIENT_SECRET is required when GITHUB_CLIENT_ID is set"],
-    [{ GOOGLE_CLIENT_SECRET: "google-secret-value" }, "Google sign-in is half-configured: GOOGLE_CLIENT_ID is required when GOOGLE_CLIENT_SECRET is set"],
+    [{ GITHUB_CLIENT_ID: "gh-id" }, "GITHUB_CLIENT_SECRET is required when GITHUB_CLIENT_ID is set (GitHub sign-in is half-configured)"],
+    [{ GOOGLE_CLIENT_SECRET: "google-secret-value" }, "GOOGLE_CLIENT_ID is required when GOOGLE_CLIENT_SECRET is set (Google sign-in is half-configured)"],
     [
       { OIDC_ISSUER: "https://idp.example.com", OIDC_CLIENT_SECRET: "oidc-secret-value" },
-      "OpenID Connect sign-in is half-configured: OIDC_CLIENT_ID is required when OIDC_ISSUER and OIDC_CLIENT_SECRET are set",
+      "OIDC_CLIENT_ID is required when OIDC_ISSUER and OIDC_CLIENT_SECRET are set (OpenID Connect sign-in is half-configured)",
     ],
     [
       { OIDC_ISSUER: "http://idp.example.com", OIDC_CLIENT_ID: "id", OIDC_CLIENT_SECRET: "oidc-secret-value" },

@@ -2,7 +2,9 @@
 // a real provider on 127.0.0.1 (oidc-provider: discovery, PKCE, the code
 // flow, userinfo): new users, linking only through verified emails at both
 // ends, tokens encrypted at rest, and nothing exposed with no provider set.
-import { describe, expect, it } from "vitest";
+import { env } from "cloudflare:workers";
+import { symmetricDecrypt } from "better-auth/crypto";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { call, cookiesFrom, ORIGIN, postJson, signUp, uniqueEmail, withSql } from "./helpers";
 import { oidcEnv, signInWithProvider, startSocial, throughProvider } from "./provider-helpers";
 
@@ -133,6 +135,28 @@ describe("sign-in with an OpenID Connect provider", () => {
     expect(response.status).toBe(302);
     expect(new URL(response.headers.get("location")!, ORIGIN).searchParams.get("error")).toMatch(/state/);
     expect(response.headers.getSetCookie().join("\n")).not.toMatch(/session_token=[^;]/);
+  });
+});
+
+describe("provider tokens in logs", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("are never logged, on a sign-in or a refused link; what is stored decrypts to them", async () => {
+    const lines: string[] = [];
+    for (const level of ["log", "info", "warn", "error", "debug"] as const) {
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
+    }
+    const email = uniqueEmail("oidc-logs");
+    const { cookie } = await signInWithProvider(workerEnv, email);
+    const local = await verifiedLocalUser();
+    await signInWithProvider(workerEnv, `unverified:${local.email}`);
+    const [row] = await accountsOf((await me(cookie)).id);
+    const accessToken = await symmetricDecrypt({ key: env.APP_SECRET, data: row.access_token });
+    const idToken = await symmetricDecrypt({ key: env.APP_SECRET, data: row.id_token });
+    expect(idToken.split(".")).toHaveLength(3);
+    expect(accessToken.length).toBeGreaterThan(20);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.filter((line) => line.includes(accessToken) || line.includes(idToken) || line.includes(idToken.split(".")[1]!))).toEqual([]);
   });
 });
 

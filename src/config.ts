@@ -311,6 +311,75 @@ const AccountSchema = z
     }
   });
 
+/** An id better-auth puts in /callback/<id> and account.provider_id: lowercase, no clash with the built-in ones. */
+const PROVIDER_ID = /^[a-z0-9][a-z0-9-]{0,31}$/;
+const RESERVED_PROVIDER_IDS = new Set(["github", "google", "credential", "email-otp", "magic-link", "anonymous"]);
+
+// Each provider is on only when all of its variables are set; some but not
+// all is a half-configured provider, named by the variable that is missing.
+const ProviderSchema = z
+  .object({
+    GITHUB_CLIENT_ID: text,
+    GITHUB_CLIENT_SECRET: text,
+    GOOGLE_CLIENT_ID: text,
+    GOOGLE_CLIENT_SECRET: text,
+    OIDC_ISSUER: text,
+    OIDC_CLIENT_ID: text,
+    OIDC_CLIENT_SECRET: text,
+    OIDC_PROVIDER_ID: text,
+    OIDC_NAME: text,
+  })
+  .superRefine((value, ctx) => {
+    const issue = (message: string) => ctx.addIssue({ code: "custom", message });
+    const group = (label: string, names: (keyof typeof value)[]) => {
+      const set = names.filter((name) => value[name] !== undefined);
+      if (set.length > 0 && set.length < names.length) {
+        const missing = names.filter((name) => value[name] === undefined);
+        // Starts with the missing variable's name: npm run deploy reads it there.
+        issue(
+          `${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} required when ${set.join(" and ")} ${set.length > 1 ? "are" : "is"} set (${label} sign-in is half-configured)`,
+        );
+      }
+    };
+    group("GitHub", ["GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET"]);
+    group("Google", ["GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"]);
+    group("OpenID Connect", ["OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"]);
+    if (value.OIDC_ISSUER !== undefined) {
+      const url = URL.parse(value.OIDC_ISSUER);
+      if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.search || url.hash) {
+        issue("OIDC_ISSUER must be an absolute http(s) URL without query or fragment");
+      } else if (url.protocol !== "https:" && !isLoopback(url.hostname)) {
+        // The code exchange carries the client secret, and the ID token is
+        // trusted because it comes straight from the token endpoint over TLS.
+        issue("OIDC_ISSUER must use https unless it is a loopback address");
+      }
+    }
+    const id = value.OIDC_PROVIDER_ID;
+    if (id !== undefined && (!PROVIDER_ID.test(id) || RESERVED_PROVIDER_IDS.has(id))) {
+      issue("OIDC_PROVIDER_ID must be 1 to 32 lowercase letters, digits or dashes, and not github, google or credential");
+    }
+  });
+
+export interface OAuthClient {
+  clientId: string;
+  clientSecret: string;
+}
+
+/** Sign-in providers; each is present only when fully configured. */
+export interface ProvidersConfig {
+  github?: OAuthClient;
+  google?: OAuthClient;
+  /** Any OpenID Connect provider, found through its discovery document. */
+  oidc?: OAuthClient & {
+    /** In the callback path (/api/auth/callback/<id>) and account.provider_id. */
+    id: string;
+    /** What the sign-in button says: "Sign in with <name>". */
+    name: string;
+    /** The issuer, without a trailing slash. */
+    issuer: string;
+  };
+}
+
 export interface MailConfig {
   transport: EmailTransport;
   /** The From header, e.g. `Example <no-reply@example.com>`. */
@@ -370,6 +439,8 @@ export interface Config {
     /** How long "trust this device" skips the second factor, in seconds. */
     trustDeviceMaxAge: number;
   };
+  /** Social and OpenID Connect sign-in (src/auth/providers.ts). */
+  providers: ProvidersConfig;
 }
 
 export class ConfigError extends Error {
@@ -379,9 +450,18 @@ export class ConfigError extends Error {
 export type ConfigResult = { ok: true; config: Config } | { ok: false; error: ConfigError };
 
 const ACCOUNT_VARIABLES = Object.keys(AccountSchema.shape) as (keyof typeof AccountSchema.shape)[];
+const PROVIDER_VARIABLES = Object.keys(ProviderSchema.shape) as (keyof typeof ProviderSchema.shape)[];
 
 type ConfigInput = Partial<
-  Record<"APP_SECRET" | "AUTH_BASE_URL" | "TRUSTED_ORIGINS" | "ADMIN_USER_IDS" | (typeof ACCOUNT_VARIABLES)[number], unknown>
+  Record<
+    | "APP_SECRET"
+    | "AUTH_BASE_URL"
+    | "TRUSTED_ORIGINS"
+    | "ADMIN_USER_IDS"
+    | (typeof ACCOUNT_VARIABLES)[number]
+    | (typeof PROVIDER_VARIABLES)[number],
+    unknown
+  >
 >;
 
 export function parseConfig(env: ConfigInput): ConfigResult {
@@ -393,12 +473,14 @@ export function parseConfig(env: ConfigInput): ConfigResult {
   });
   // Parsed on its own so its problems are listed alongside the ones above.
   const account = AccountSchema.safeParse(Object.fromEntries(ACCOUNT_VARIABLES.map((name) => [name, env[name]])));
-  if (!parsed.success || !account.success) {
-    const issues = [...(parsed.error?.issues ?? []), ...(account.error?.issues ?? [])];
+  const providers = ProviderSchema.safeParse(Object.fromEntries(PROVIDER_VARIABLES.map((name) => [name, env[name]])));
+  if (!parsed.success || !account.success || !providers.success) {
+    const issues = [...(parsed.error?.issues ?? []), ...(account.error?.issues ?? []), ...(providers.error?.issues ?? [])];
     return { ok: false, error: new ConfigError(issues.map((issue) => issue.message).join("; ")) };
   }
   const { APP_SECRET, AUTH_BASE_URL, TRUSTED_ORIGINS, ADMIN_USER_IDS } = parsed.data;
   const a = account.data;
+  const p = providers.data;
   return {
     ok: true,
     config: {
@@ -433,8 +515,26 @@ export function parseConfig(env: ConfigInput): ConfigResult {
         signUp: a.PASSWORDLESS_SIGN_UP,
       },
       twoFactor: { trustDeviceMaxAge: a.TWO_FACTOR_TRUST_DEVICE_MAX_AGE },
+      providers: providerConfig(p),
     },
   };
+}
+
+function providerConfig(p: z.output<typeof ProviderSchema>): ProvidersConfig {
+  const providers: ProvidersConfig = {};
+  if (p.GITHUB_CLIENT_ID && p.GITHUB_CLIENT_SECRET) providers.github = { clientId: p.GITHUB_CLIENT_ID, clientSecret: p.GITHUB_CLIENT_SECRET };
+  if (p.GOOGLE_CLIENT_ID && p.GOOGLE_CLIENT_SECRET) providers.google = { clientId: p.GOOGLE_CLIENT_ID, clientSecret: p.GOOGLE_CLIENT_SECRET };
+  if (p.OIDC_ISSUER && p.OIDC_CLIENT_ID && p.OIDC_CLIENT_SECRET) {
+    const issuer = p.OIDC_ISSUER.replace(/\/+$/, "");
+    providers.oidc = {
+      id: p.OIDC_PROVIDER_ID ?? "oidc",
+      name: p.OIDC_NAME ?? new URL(issuer).hostname,
+      issuer,
+      clientId: p.OIDC_CLIENT_ID,
+      clientSecret: p.OIDC_CLIENT_SECRET,
+    };
+  }
+  return providers;
 }
 
 // The env object is fixed for the life of an isolate, so its config is parsed

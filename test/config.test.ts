@@ -49,6 +49,27 @@ describe("config validation", () => {
     expect(body.error).toEqual({ code: "config_invalid", message: "RATE_LIMITS must be one of: on, off" });
   });
 
+  it.each([
+    [{ GITHUB_CLIENT_ID: "gh-id" }, "GITHUB_CLIENT_SECRET is required when GITHUB_CLIENT_ID is set (GitHub sign-in is half-configured)"],
+    [{ GOOGLE_CLIENT_SECRET: "google-secret-value" }, "GOOGLE_CLIENT_ID is required when GOOGLE_CLIENT_SECRET is set (Google sign-in is half-configured)"],
+    [
+      { OIDC_ISSUER: "https://idp.example.com", OIDC_CLIENT_SECRET: "oidc-secret-value" },
+      "OIDC_CLIENT_ID is required when OIDC_ISSUER and OIDC_CLIENT_SECRET are set (OpenID Connect sign-in is half-configured)",
+    ],
+    [
+      { OIDC_ISSUER: "http://idp.example.com", OIDC_CLIENT_ID: "id", OIDC_CLIENT_SECRET: "oidc-secret-value" },
+      "OIDC_ISSUER must use https unless it is a loopback address",
+    ],
+    [
+      { OIDC_ISSUER: "https://idp.example.com", OIDC_CLIENT_ID: "id", OIDC_CLIENT_SECRET: "oidc-secret-value", OIDC_PROVIDER_ID: "github" },
+      "OIDC_PROVIDER_ID must be 1 to 32 lowercase letters, digits or dashes, and not github, google or credential",
+    ],
+  ])("names a half-configured or bad provider without its secret (%j)", async (overrides, message) => {
+    const { body, text } = await configError(overrides as Parameters<typeof envWith>[0]);
+    expect(body.error).toEqual({ code: "config_invalid", message });
+    expect(text).not.toMatch(/secret-value/);
+  });
+
   it("names a missing AUTH_BASE_URL", async () => {
     const { body } = await configError({ APP_SECRET: GOOD_SECRET, AUTH_BASE_URL: undefined });
     expect(body.error).toEqual({ code: "config_invalid", message: "AUTH_BASE_URL is required" });

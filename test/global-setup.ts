@@ -3,6 +3,7 @@
 // transport, and hand both URLs to vitest.config.ts.
 import type { TestProject } from "vitest/node";
 import { startMailCatcher } from "../scripts/lib/mail-catcher";
+import { startOidcProvider, TEST_OIDC_CLIENT } from "./oidc-provider";
 import { migrate } from "../scripts/lib/migrate";
 import { startPgWireCounterService } from "../scripts/lib/pg-wire-counter";
 import { canConnect, redact, startEmbeddedPostgres, withPassword, type EmbeddedPostgres } from "../scripts/lib/postgres";
@@ -13,11 +14,17 @@ declare module "vitest" {
     mailCatcherUrl: string;
     mailApiKey: string;
     pgCounterUrl: string;
+    oidcIssuer: string;
+    oidcClientId: string;
+    oidcClientSecret: string;
   }
 }
 
 /** The key the test mail catcher demands; vitest.config.ts gives it to the Worker as EMAIL_API_KEY. */
 const TEST_MAIL_API_KEY = "re_test_key_for_the_catcher";
+
+/** The Worker's public origin in tests (wrangler.toml's AUTH_BASE_URL; test/helpers.ts ORIGIN). */
+const TEST_ORIGIN = "http://localhost:8787";
 
 const LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -51,7 +58,14 @@ export default async function setup({ provide }: TestProject) {
   // request opened no connection and ran no statement.
   const counters = await startPgWireCounterService(url);
   provide("pgCounterUrl", counters.url);
+  // A real OpenID Connect provider; test/providers.test.ts turns the Worker's
+  // OIDC_* variables on with it (the shared env has no provider configured).
+  const oidc = await startOidcProvider([`${TEST_ORIGIN}/api/auth/callback/oidc`]);
+  provide("oidcIssuer", oidc.issuer);
+  provide("oidcClientId", TEST_OIDC_CLIENT.id);
+  provide("oidcClientSecret", TEST_OIDC_CLIENT.secret);
   return async () => {
+    await oidc.stop();
     await counters.stop();
     await catcher.stop();
     await embedded?.stop();

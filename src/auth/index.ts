@@ -19,6 +19,7 @@ import { signInGuard } from "./sign-in-guard";
 import { hashSessionTokens } from "./session-tokens";
 import { passwordless, PASSWORDLESS_DISABLED_PATHS } from "./passwordless";
 import { twoFactorSignIn } from "./two-factor";
+import { encryptIdTokens, providerOptions } from "./providers";
 
 /** What createAuth needs from the request besides its database and config. */
 export interface AuthRuntime {
@@ -38,6 +39,7 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
   const registrations = pendingRegistrations(db);
   const mails = accountMails({ db, config, mailer: createMailer(config.mail, runtime.bindings), waitUntil: runtime.waitUntil });
   const hasher = passwordHasher(db, config.password);
+  const providers = providerOptions(config);
   return betterAuth({
     appName: "edge-auth",
     baseURL: config.origin,
@@ -115,6 +117,9 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
         beforeDelete: deleteUserCascade(db),
       },
     },
+    // GitHub, Google and an OpenID Connect provider, each when configured (providers.ts).
+    socialProviders: providers.socialProviders,
+    account: providers.account,
     hooks: {
       before: accountPolicy(db, { verificationRequired: config.verification.required, nameMaxLength: config.nameMaxLength, guard, registrations }),
       after: accountFollowUp(db, mails, { guard, registrations }, hasher),
@@ -128,6 +133,7 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
         },
         delete: { before: deleteUserTokens(db) },
       },
+      account: encryptIdTokens(config.secret),
     },
     plugins: [
       // POST /api/auth/sign-in/anonymous. On sign-up or sign-in from an
@@ -171,8 +177,9 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
       // TOTP second factor with backup codes (two-factor.ts); after the
       // sign-in plugins, so its step also covers them.
       ...twoFactorSignIn(db, config),
+      ...providers.plugins,
     ],
-    disabledPaths: [...PASSWORDLESS_DISABLED_PATHS],
+    disabledPaths: [...PASSWORDLESS_DISABLED_PATHS, ...providers.disabledPaths],
     advanced: {
       // On Cloudflare the client address is cf-connecting-ip; x-forwarded-for
       // is whatever the client chose to send.

@@ -18,11 +18,12 @@ const USED_CODE_KIND = "totp-used";
 const INVALID_CODE = { code: "INVALID_CODE", message: "Invalid code" };
 
 /**
- * Links that sign in when opened: a magic link, and a verification link with
+ * Links that sign in when opened: a magic link, a verification link with
  * AUTO_SIGN_IN_AFTER_VERIFICATION (2FA can be on before the address is
- * verified when verification is not required).
+ * verified when verification is not required), and a social or OpenID
+ * Connect provider's redirect back to its callback (providers.ts).
  */
-const LINK_SIGN_INS = new Set(["/magic-link/verify", "/verify-email"]);
+const LINK_SIGN_INS = new Set(["/magic-link/verify", "/verify-email", "/callback/:id"]);
 
 type HookContext = Parameters<Parameters<typeof createAuthMiddleware>[0]>[0];
 

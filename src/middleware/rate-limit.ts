@@ -4,10 +4,11 @@ import type { AppEnv } from "../env";
 
 // Where passwords get guessed, accounts enumerated and mailboxes flooded.
 const CREDENTIAL_ENDPOINTS = new RegExp(
-  `^${AUTH_PATH}/(sign-in|sign-up|request-password-reset|reset-password|send-verification-email|change-password|change-email|delete-user|verify-password|email-otp|two-factor)(/|$)`,
+  `^${AUTH_PATH}/(sign-in|sign-up|request-password-reset|reset-password|send-verification-email|change-password|change-email|delete-user|verify-password|email-otp|two-factor|callback)(/|$)`,
 );
-// Credential endpoints that are GETs: a magic link is opened from a mail.
-const CREDENTIAL_GETS = new RegExp(`^${AUTH_PATH}/magic-link/verify/?$`);
+// Credential endpoints that are GETs: a magic link is opened from a mail, a
+// provider redirects back to its callback with the code.
+const CREDENTIAL_GETS = new RegExp(`^${AUTH_PATH}/(magic-link/verify|callback/[^/]+)/?$`);
 
 /**
  * Limits POSTs (and magic-link GETs) to better-auth's credential endpoints per client address and

@@ -1,6 +1,8 @@
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Child } from "hono/jsx";
+import { providerButtons, providerOrigins } from "../auth/providers";
+import type { Config } from "../config";
 import type { AppEnv } from "../env";
 import { DOCS_JS } from "../routes/openapi";
 import { callApi, type ApiAnswer, type ApiFetch } from "./api";
@@ -28,9 +30,12 @@ import {
  * example of a front end on this API.
  */
 // Same origin only; no inline script or style; nothing from another host.
-const CSP =
+// The one exception is where a form may lead: "Sign in with <provider>"
+// posts here and is redirected to the provider, and browsers hold that
+// redirect to form-action too.
+const csp = (config: Config) =>
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
-  "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+  `form-action ${["'self'", ...providerOrigins(config.providers)].join(" ")}; frame-ancestors 'none'; base-uri 'none'`;
 
 type PageContext = Context<AppEnv>;
 
@@ -46,6 +51,15 @@ const NOTICES: Record<string, string> = {
   "session-revoked": "That device is signed out.",
   "others-revoked": "Every other device is signed out.",
   "verification-sent": "We have mailed you a verification link.",
+};
+
+/** What a failed provider sign-in (better-auth's ?error=) means to the person. */
+const PROVIDER_ERRORS: Record<string, string> = {
+  account_not_linked:
+    "An account with this email address already exists. Sign in with it as before; the provider can be used once both it and this account have the address verified.",
+  email_not_verified: "Verify your address first: we have mailed you a link.",
+  email_not_found: "The provider did not share an email address.",
+  access_denied: "Sign-in was cancelled at the provider.",
 };
 
 export function createPages(api: ApiFetch) {
@@ -70,7 +84,7 @@ export function createPages(api: ApiFetch) {
       }
     }
     await next();
-    c.header("Content-Security-Policy", CSP);
+    c.header("Content-Security-Policy", csp(c.var.config));
     // Pages show account data or carry tokens: never stored by a cache.
     c.header("Cache-Control", "no-store");
     // Not secureHeaders' no-referrer: under it browsers post forms with
@@ -81,8 +95,31 @@ export function createPages(api: ApiFetch) {
   const formLimit = bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.text("Form too large", 413) });
   pages.use("*", (c, next) => (c.req.method === "POST" && !c.req.path.startsWith("/api/") ? formLimit(c, next) : next()));
 
-  pages.get("/", async (c) => ((await currentSession(c, call)) ? c.redirect("/account", 303) : page(c, <SignInPage />)));
-  pages.get("/sign-in", (c) => page(c, <SignInPage notice={NOTICES[c.req.query("done") ?? ""]} />));
+  const providers = (c: PageContext) => providerButtons(c.var.config.providers);
+  pages.get("/", async (c) =>
+    (await currentSession(c, call)) ? c.redirect("/account", 303) : page(c, <SignInPage providers={providers(c)} />),
+  );
+  pages.get("/sign-in", (c) => {
+    // better-auth sends a failed provider sign-in back here with ?error=CODE.
+    const error = c.req.query("error");
+    const errors = error ? [{ message: PROVIDER_ERRORS[error] ?? "Sign-in with the provider did not complete. Try again." }] : [];
+    return page(c, <SignInPage notice={NOTICES[c.req.query("done") ?? ""]} providers={providers(c)} errors={errors} />, error ? 400 : 200);
+  });
+  // "Sign in with <provider>": better-auth answers the provider's
+  // authorization URL and sets the signed state cookie; the browser follows.
+  pages.post("/sign-in/social", async (c) => {
+    const { provider } = await fields(c, ["provider"]);
+    if (!providers(c).some((p) => p.id === provider)) {
+      return page(c, <SignInPage providers={providers(c)} errors={[{ message: "That sign-in provider is not available." }]} />, 400);
+    }
+    const answer = await call<{ url?: string }>(c, "/api/auth/sign-in/social", {
+      provider,
+      callbackURL: "/account",
+      errorCallbackURL: "/sign-in",
+    });
+    if (answer.ok && answer.body?.url) return redirectWith(c, answer, answer.body.url);
+    return page(c, <SignInPage providers={providers(c)} errors={[{ message: describe(answer) }]} />, answer.status >= 400 ? answer.status : 502);
+  });
   pages.post("/sign-in", async (c) => {
     const form = await fields(c, ["email", "password"]);
     const missing = required(form, { email: "Enter your email address", password: "Enter your password" });

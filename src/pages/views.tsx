@@ -3,7 +3,12 @@ import { Field, FormErrors, Layout, Notice, type FormError } from "./layout";
 
 const PASSWORD = { minlength: 8, maxlength: 128 };
 
-export const SignInPage: FC<{ email?: string; errors?: FormError[]; notice?: string }> = ({ email, errors = [], notice }) => (
+export const SignInPage: FC<{ email?: string; errors?: FormError[]; notice?: string; providers?: { id: string; name: string }[] }> = ({
+  email,
+  errors = [],
+  notice,
+  providers = [],
+}) => (
   <Layout title="Sign in">
     <Notice text={notice} />
     <form method="post" action="/sign-in" novalidate aria-describedby="sign-in-errors">
@@ -12,6 +17,14 @@ export const SignInPage: FC<{ email?: string; errors?: FormError[]; notice?: str
       <Field form="sign-in" name="password" label="Password" type="password" autocomplete="current-password" errors={errors} maxlength={PASSWORD.maxlength} />
       <button type="submit">Sign in</button>
     </form>
+    {providers.map((provider) => (
+      <form method="post" action="/sign-in/social">
+        <input type="hidden" name="provider" value={provider.id} />
+        <button type="submit" class="secondary">
+          Sign in with {provider.name}
+        </button>
+      </form>
+    ))}
     <p>
       <a href="/forgot-password">Forgot your password?</a>
     </p>

@@ -19,6 +19,7 @@ import { signInGuard } from "./sign-in-guard";
 import { hashSessionTokens } from "./session-tokens";
 import { passwordless, PASSWORDLESS_DISABLED_PATHS } from "./passwordless";
 import { twoFactorSignIn } from "./two-factor";
+import { passkeys } from "./passkeys";
 
 /** What createAuth needs from the request besides its database and config. */
 export interface AuthRuntime {
@@ -171,6 +172,8 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
       // TOTP second factor with backup codes (two-factor.ts); after the
       // sign-in plugins, so its step also covers them.
       ...twoFactorSignIn(db, config),
+      // WebAuthn passkeys: register from a session, sign in, list, delete (passkeys.ts).
+      passkeys(config),
     ],
     disabledPaths: [...PASSWORDLESS_DISABLED_PATHS],
     advanced: {

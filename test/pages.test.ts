@@ -2,7 +2,7 @@
 // post to the pages, which call the public API on the browser's behalf.
 // (The same journey in a real browser: test/e2e/journey.e2e.ts.)
 import { describe, expect, it } from "vitest";
-import { browserCookie, call, cookiesFrom, envWith, lastMailTo, linkIn, openLink, ORIGIN, postJson, signUp, uniqueEmail, withoutSessionCache } from "./helpers";
+import { browserCookie, call, cookiesFrom, envWith, lastMailTo, linkIn, openLink, ORIGIN, postJson, signUp, uniqueEmail, withoutSessionCache, withSql } from "./helpers";
 
 const PASSWORD = "correct horse battery staple";
 const verifying = envWith({ REQUIRE_EMAIL_VERIFICATION: "true" });
@@ -153,5 +153,42 @@ describe("account pages", () => {
     const changed = await postForm("/account/password", { currentPassword: password, newPassword: "another passphrase 9" }, { cookie });
     expect(changed.headers.get("location")).toBe("/account?done=password-changed");
     expect((await postJson("/api/auth/sign-in/email", { email, password: "another passphrase 9" })).status).toBe(200);
+  });
+
+  it("lists passkeys with names and dates, and deletes one without JavaScript; only your own", async () => {
+    const { cookie, user } = await signUp();
+    const other = await signUp();
+    const add = (userId: string, name: string) =>
+      withSql(async (sql) => {
+        const id = crypto.randomUUID();
+        await sql.query(
+          `insert into passkey (id, name, public_key, user_id, credential_id, counter, device_type, backed_up, transports, created_at)
+           values ($1, $2, 'AAAA', $3, $4, 0, 'singleDevice', false, 'internal', '2026-03-04T05:06:07Z')`,
+          [id, name, userId, crypto.randomUUID()],
+        );
+        return id;
+      });
+    const mine = await add(user.id, "Work laptop");
+    const theirs = await add(other.user.id, "Their phone");
+    const page = await (await call("/account", { headers: { cookie } })).text();
+    expect(page).toContain('<h2 id="passkeys-heading">Passkeys</h2>');
+    expect(page.match(/data-testid="passkey"/g)).toHaveLength(1);
+    expect(page).toContain("Work laptop");
+    expect(page).toContain("Added Wed, 04 Mar 2026 05:06:07 GMT");
+    expect(page).not.toContain("Their phone");
+    // The add form needs WebAuthn, so it is hidden until the script finds it.
+    expect(page).toMatch(/<form[^>]*data-passkey-register[^>]*hidden/);
+
+    const refused = await postForm("/account/passkeys/delete", { id: theirs }, { cookie });
+    expect(refused.status).toBe(404);
+    expect(await refused.text()).toContain("That passkey is not on your account (any more).");
+    expect((await postForm("/account/passkeys/delete", { id: mine })).headers.get("location")).toBe("/sign-in");
+    const deleted = await postForm("/account/passkeys/delete", { id: mine }, { cookie });
+    expect(deleted.headers.get("location")).toBe("/account?done=passkey-deleted");
+    const left = await withSql(async (sql) => (await sql.query(`select user_id from passkey where id = any($1)`, [[mine, theirs]])).rows);
+    expect(left).toEqual([{ user_id: other.user.id }]);
+    const after = await (await call("/account?done=passkey-deleted", { headers: { cookie } })).text();
+    expect(after).toContain("That passkey is deleted.");
+    expect(after).toContain("No passkeys yet.");
   });
 });

@@ -17,6 +17,7 @@ import {
   SignUpPage,
   VerifiedPage,
   type AccountView,
+  type PasskeyRow,
   type SessionRow,
 } from "./views";
 
@@ -46,6 +47,8 @@ const NOTICES: Record<string, string> = {
   "session-revoked": "That device is signed out.",
   "others-revoked": "Every other device is signed out.",
   "verification-sent": "We have mailed you a verification link.",
+  "passkey-added": "Your passkey is added. You can sign in with it now.",
+  "passkey-deleted": "That passkey is deleted.",
 };
 
 export function createPages(api: ApiFetch) {
@@ -191,6 +194,20 @@ export function createPages(api: ApiFetch) {
   pages.post("/account/sessions/revoke-others", (c) =>
     accountAction(c, "sessions", async () => ({ answer: await call(c, "/api/auth/revoke-other-sessions", {}), next: "/account?done=others-revoked" }), []),
   );
+  pages.post("/account/passkeys/delete", (c) =>
+    accountAction(
+      c,
+      "passkeys",
+      async (f) => {
+        const answer = await call(c, "/api/auth/passkey/delete-passkey", { id: f.id });
+        if (answer.ok) return { answer, next: "/account?done=passkey-deleted" };
+        // The plugin answers 401 for someone else's passkey too: signed in, it is not found.
+        const gone = answer.status === 404 || (answer.status === 401 && (await currentSession(c, call)));
+        return gone ? { answer: { ...answer, status: 404 }, errors: [{ message: "That passkey is not on your account (any more)." }] } : { answer };
+      },
+      ["id"],
+    ),
+  );
   pages.post("/account/password", (c) =>
     accountAction(
       c,
@@ -297,6 +314,8 @@ async function accountView(
   if (!found) return null;
   const user = { ...found.user, isAnonymous: Boolean(found.user.isAnonymous) };
   if (user.isAnonymous) return { user, sessions: null };
+  const keys = await call<PasskeyRow[]>(c, "/api/auth/passkey/list-user-passkeys");
+  const passkeys = keys.ok && Array.isArray(keys.body) ? keys.body.map(({ id, name, createdAt }) => ({ id, name, createdAt })) : [];
   // Listing sessions needs a fresh sign-in (SESSION_FRESH_AGE); without one the page says so.
   const listed = await call<Omit<SessionRow, "current">[]>(c, "/api/auth/list-sessions");
   const sessions = listed.ok && Array.isArray(listed.body)
@@ -304,5 +323,5 @@ async function accountView(
         .map(({ id, createdAt, userAgent, ipAddress }) => ({ id, createdAt, userAgent, ipAddress, current: id === found.session.id }))
         .sort((a, b) => Number(b.current) - Number(a.current))
     : null;
-  return { user, sessions };
+  return { user, sessions, passkeys };
 }

@@ -12,6 +12,12 @@ export const SignInPage: FC<{ email?: string; errors?: FormError[]; notice?: str
       <Field form="sign-in" name="password" label="Password" type="password" autocomplete="current-password" errors={errors} maxlength={PASSWORD.maxlength} />
       <button type="submit">Sign in</button>
     </form>
+    <div class="passkey-sign-in" data-passkey hidden>
+      <div id="passkey-errors" class="errors" role="alert" aria-live="assertive"></div>
+      <button type="button" class="secondary" data-passkey-sign-in>
+        Sign in with a passkey
+      </button>
+    </div>
     <p>
       <a href="/forgot-password">Forgot your password?</a>
     </p>
@@ -192,16 +198,23 @@ export interface SessionRow {
   current: boolean;
 }
 
+export interface PasskeyRow {
+  id: string;
+  name?: string | null;
+  createdAt?: string | null;
+}
+
 export interface AccountView {
   user: { email: string; name: string; emailVerified: boolean; tier: string; isAnonymous: boolean };
   sessions: SessionRow[] | null;
+  passkeys?: PasskeyRow[];
   notice?: string;
   errors?: FormError[];
   /** Which form the errors belong to. */
   errorForm?: string;
 }
 
-export const AccountPage: FC<AccountView> = ({ user, sessions, notice, errors = [], errorForm }) => {
+export const AccountPage: FC<AccountView> = ({ user, sessions, passkeys = [], notice, errors = [], errorForm }) => {
   const errorsOf = (form: string) => (errorForm === form ? errors : []);
   if (user.isAnonymous) {
     return (
@@ -278,6 +291,44 @@ export const AccountPage: FC<AccountView> = ({ user, sessions, notice, errors = 
             To see your devices, <a href="/sign-in">sign in again</a>: the list needs a recent sign-in.
           </p>
         )}
+      </section>
+
+      <section aria-labelledby="passkeys-heading">
+        <h2 id="passkeys-heading">Passkeys</h2>
+        <FormErrors id="passkeys" errors={errorsOf("passkeys")} />
+        {passkeys.length ? (
+          <ul class="sessions">
+            {passkeys.map((k) => {
+              const name = k.name || "Unnamed passkey";
+              const added = k.createdAt ? new Date(k.createdAt).toUTCString() : "at an unknown time";
+              return (
+                <li data-testid="passkey">
+                  <span>
+                    {name}
+                    <br />
+                    <small>Added {added}</small>
+                  </span>
+                  <form method="post" action="/account/passkeys/delete" class="inline">
+                    <input type="hidden" name="id" value={k.id} />
+                    <button type="submit" class="secondary" aria-label={`Delete passkey ${name}, added ${added}`}>
+                      Delete
+                    </button>
+                  </form>
+                </li>
+              );
+            })}
+          </ul>
+        ) : (
+          <p>No passkeys yet. A passkey signs you in with this device's screen lock or a security key, without a password.</p>
+        )}
+        <form data-passkey data-passkey-register hidden novalidate aria-describedby="passkey-add-errors">
+          <div id="passkey-add-errors" class="errors" role="alert" aria-live="assertive"></div>
+          <Field form="passkey" name="name" label="Name for the new passkey" autocomplete="off" hint="Optional, to tell your passkeys apart (say, Work laptop)." required={false} errors={[]} maxlength={100} />
+          <button type="submit">Add a passkey</button>
+        </form>
+        <p data-passkey-unsupported>
+          <small>Adding a passkey needs JavaScript and a browser that supports passkeys.</small>
+        </p>
       </section>
 
       <section aria-labelledby="password-heading">

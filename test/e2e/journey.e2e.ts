@@ -99,7 +99,7 @@ describe("the account journey in a browser", () => {
     await second.goto(`${dev.url}/sign-in`);
     await second.getByLabel("Email address").fill(email);
     await second.getByLabel("Password").fill(PASSWORD);
-    await second.getByRole("button", { name: "Sign in" }).click();
+    await second.getByRole("button", { name: "Sign in", exact: true }).click();
     await second.waitForURL(`${dev.url}/account`);
 
     await main.reload();
@@ -110,6 +110,9 @@ describe("the account journey in a browser", () => {
     expect(await main.getByTestId("session").count()).toBe(1);
     expect(await main.getByRole("status").textContent()).toBe("That device is signed out.");
 
+    // The signed session cache cookie vouches for the revoked session until
+    // it lapses (SESSION_CACHE_MAX_AGE); without it, the database refuses it.
+    await second.context().clearCookies({ name: /session_data$/ });
     await second.reload();
     await second.waitForURL(`${dev.url}/sign-in`);
   });
@@ -140,11 +143,11 @@ describe("the account journey in a browser", () => {
 
     await main.getByLabel("Email address").fill(email);
     await main.getByLabel("Password").fill(PASSWORD);
-    await main.getByRole("button", { name: "Sign in" }).click();
+    await main.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect.poll(() => main.getByRole("alert").first().textContent()).toContain("Wrong email address or password");
     await expectClean(main, "09-sign-in-error");
     await main.getByLabel("Password").fill(NEW_PASSWORD);
-    await main.getByRole("button", { name: "Sign in" }).click();
+    await main.getByRole("button", { name: "Sign in", exact: true }).click();
     await main.waitForURL(`${dev.url}/account`);
   });
 
@@ -175,7 +178,7 @@ describe("the account journey in a browser", () => {
     await main.waitForURL(`${dev.url}/sign-in`);
     await main.getByLabel("Email address").fill(newEmail);
     await main.getByLabel("Password").fill(NEW_PASSWORD);
-    await main.getByRole("button", { name: "Sign in" }).click();
+    await main.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect.poll(() => main.getByRole("alert").first().textContent()).toContain("Wrong email address or password");
   });
 
@@ -221,6 +224,54 @@ describe("the account journey in a browser", () => {
     await page.keyboard.press("Enter");
     await page.waitForURL(`${dev.url}/account`);
     expect(await page.getByTestId("email").textContent()).toBe(upgraded);
+  });
+
+  it("adds a passkey, signs out, signs in with it alone, and deletes it", async () => {
+    const page = await newPage();
+    // Chromium's virtual authenticator: a platform authenticator with
+    // resident keys that verifies its user (a screen lock) without asking.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send("WebAuthn.enable");
+    const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+      options: { protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    });
+    await page.goto(`${dev.url}/sign-in`);
+    await page.getByLabel("Email address").fill(upgraded);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.waitForURL(`${dev.url}/account`);
+    expect(await page.getByTestId("passkey").count()).toBe(0);
+
+    await page.getByLabel("Name for the new passkey").fill("Virtual key");
+    await page.getByRole("button", { name: "Add a passkey" }).click();
+    await page.waitForURL(`${dev.url}/account?done=passkey-added`);
+    expect(await page.getByTestId("passkey").count()).toBe(1);
+    expect(await page.getByTestId("passkey").textContent()).toContain("Virtual key");
+    await expectClean(page, "14-account-passkey");
+    const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+    expect(credentials).toHaveLength(1);
+    expect(credentials[0]!.isResidentCredential).toBe(true);
+    expect(credentials[0]!.rpId).toBe("localhost");
+
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
+    await page.waitForURL(`${dev.url}/sign-in?done=signed-out`);
+    await expectClean(page, "15-sign-in-with-passkey");
+    // No email, no password: the authenticator offers the account's key.
+    await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+    await page.waitForURL(`${dev.url}/account`);
+    expect(await page.getByTestId("email").textContent()).toBe(upgraded);
+    expect(await page.getByTestId("tier").textContent()).toBe("free");
+
+    await page.getByRole("button", { name: /^Delete passkey Virtual key/ }).click();
+    await page.waitForURL(`${dev.url}/account?done=passkey-deleted`);
+    expect(await page.getByTestId("passkey").count()).toBe(0);
+
+    // The authenticator still holds the key; the server no longer accepts it.
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
+    await page.waitForURL(`${dev.url}/sign-in?done=signed-out`);
+    await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+    await expect.poll(() => page.locator("#passkey-errors").textContent()).toMatch(/passkey/i);
+    expect(page.url()).toBe(`${dev.url}/sign-in?done=signed-out`);
   });
 
   it("shows the API reference at /api/docs from this Worker alone", async () => {

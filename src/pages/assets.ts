@@ -46,6 +46,8 @@ dt{font-weight:600}dd{margin:0}
 .sessions li>*:last-child{flex-shrink:0;white-space:nowrap}
 small{color:var(--muted)}
 .passkey-sign-in{margin:1rem 0}
+.secret{display:block;overflow-wrap:anywhere;padding:.5rem;background:#f6f8fa;border:1px solid var(--line)}
+.codes{columns:2;font-size:1.05rem}
 `;
 
 export const PAGES_JS = `(function () {

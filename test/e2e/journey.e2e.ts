@@ -2,6 +2,7 @@
 // person takes, through the pages only, with mail read from the dev catcher.
 // axe-core audits each page; screenshots land in test-results/.
 import path from "node:path";
+import * as OTPAuth from "otpauth";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { audit, launchChromium, linkFrom, RESULTS_DIR, saveAudits, startDev, waitForMail, type DevServer } from "./harness";
@@ -272,6 +273,50 @@ describe("the account journey in a browser", () => {
     await page.getByRole("button", { name: "Sign in with a passkey" }).click();
     await expect.poll(() => page.locator("#passkey-errors").textContent()).toMatch(/passkey/i);
     expect(page.url()).toBe(`${dev.url}/sign-in?done=signed-out`);
+  });
+
+  it("signs in with an emailed code, then sets up two-factor and signs in with a code from the app", async () => {
+    const page = await newPage();
+    await page.goto(`${dev.url}/sign-in`);
+    await page.getByRole("link", { name: "Sign in with an emailed code or link" }).click();
+    await page.waitForURL(`${dev.url}/sign-in/email`);
+    await expectClean(page, "16-email-sign-in");
+    await page.getByLabel("Email address").fill(upgraded);
+    await page.getByRole("button", { name: "Mail me a code" }).click();
+    await page.getByLabel("Code").waitFor();
+    await expectClean(page, "17-email-code");
+    const code = /^\d{6}$/m.exec((await waitForMail(dev.mailUrl, upgraded, "Your sign-in code")).Text)![0];
+    await page.getByLabel("Code").fill(code);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.waitForURL(`${dev.url}/account`);
+
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.getByRole("button", { name: "Set up two-factor sign-in" }).click();
+    await page.getByTestId("totp-uri").waitFor();
+    await expectClean(page, "18-two-factor-setup");
+    const totp = OTPAuth.URI.parse((await page.getByTestId("totp-uri").textContent())!) as OTPAuth.TOTP;
+    expect(await page.getByTestId("backup-codes").locator("li").count()).toBe(10);
+    await page.getByLabel("Code from your app").fill(totp.generate());
+    await page.getByRole("button", { name: "Turn on two-factor sign-in" }).click();
+    await page.waitForURL(`${dev.url}/account?done=two-factor-on`);
+    expect(await page.getByTestId("two-factor-state").textContent()).toBe("on");
+
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
+    await page.waitForURL(`${dev.url}/sign-in?done=signed-out`);
+    await page.getByLabel("Email address").fill(upgraded);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.waitForURL(`${dev.url}/two-factor`);
+    await expectClean(page, "19-two-factor-step");
+    // The next 30-second step's code: the one just used is refused for 90 s.
+    await page.getByLabel("Code from your authenticator app").fill(totp.generate({ timestamp: Date.now() + 30_000 }));
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.waitForURL(`${dev.url}/account`);
+
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.getByRole("button", { name: "Turn off two-factor sign-in" }).click();
+    await page.waitForURL(`${dev.url}/account?done=two-factor-off`);
+    expect(await page.getByTestId("two-factor-state").textContent()).toBe("off");
   });
 
   it("shows the API reference at /api/docs from this Worker alone", async () => {

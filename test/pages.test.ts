@@ -15,7 +15,7 @@ function postForm(path: string, fields: Record<string, string>, init: { cookie?:
   return call(path, { method: "POST", headers, body: new URLSearchParams(fields) }, workerEnv);
 }
 
-const PAGES = ["/", "/sign-in", "/sign-up", "/forgot-password", "/reset-password", "/check-mail?for=reset", "/verified", "/verified?error=TOKEN_EXPIRED", "/goodbye"];
+const PAGES = ["/", "/sign-in", "/sign-in/email", "/two-factor", "/sign-up", "/forgot-password", "/reset-password", "/check-mail?for=reset", "/verified", "/verified?error=TOKEN_EXPIRED", "/goodbye"];
 
 describe("account pages", () => {
   it.each(PAGES)("%s is HTML with a strict CSP, no-store, and a label for every field", async (path) => {

@@ -20,6 +20,7 @@ import { hashSessionTokens } from "./session-tokens";
 import { passwordless, PASSWORDLESS_DISABLED_PATHS } from "./passwordless";
 import { twoFactorSignIn } from "./two-factor";
 import { encryptIdTokens, providerOptions } from "./providers";
+import { passkeys } from "./passkeys";
 
 /** What createAuth needs from the request besides its database and config. */
 export interface AuthRuntime {
@@ -178,6 +179,8 @@ export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
       // sign-in plugins, so its step also covers them.
       ...twoFactorSignIn(db, config),
       ...providers.plugins,
+      // WebAuthn passkeys: register from a session, sign in, list, delete (passkeys.ts).
+      passkeys(config),
     ],
     disabledPaths: [...PASSWORDLESS_DISABLED_PATHS, ...providers.disabledPaths],
     advanced: {

@@ -4,14 +4,15 @@ import type { AppEnv } from "../env";
 
 // Where passwords get guessed, accounts enumerated and mailboxes flooded.
 const CREDENTIAL_ENDPOINTS = new RegExp(
-  `^${AUTH_PATH}/(sign-in|sign-up|request-password-reset|reset-password|send-verification-email|change-password|change-email|delete-user|verify-password|email-otp|two-factor|callback)(/|$)`,
+  `^${AUTH_PATH}/(sign-in|sign-up|request-password-reset|reset-password|send-verification-email|change-password|change-email|delete-user|verify-password|email-otp|two-factor|callback|passkey)(/|$)`,
 );
 // Credential endpoints that are GETs: a magic link is opened from a mail, a
-// provider redirects back to its callback with the code.
-const CREDENTIAL_GETS = new RegExp(`^${AUTH_PATH}/(magic-link/verify|callback/[^/]+)/?$`);
+// provider redirects back to its callback with the code, and a passkey
+// challenge is a stored row, made for anyone who asks.
+const CREDENTIAL_GETS = new RegExp(`^${AUTH_PATH}/(magic-link/verify|callback/[^/]+|passkey/generate-(register|authenticate)-options)/?$`);
 
 /**
- * Limits POSTs (and magic-link GETs) to better-auth's credential endpoints per client address and
+ * Limits POSTs (and magic-link and passkey-challenge GETs) to better-auth's credential endpoints per client address and
  * endpoint (AUTH_RATE_LIMITER in wrangler.toml). The answer keeps better-auth's
  * error shape, since these are its routes.
  */

@@ -11,6 +11,8 @@ import type { FormError } from "./layout";
 import {
   AccountPage,
   CheckMailPage,
+  EmailSignInPage,
+  TwoFactorPage,
   ForgotPasswordPage,
   GoodbyePage,
   ProblemPage,
@@ -19,6 +21,7 @@ import {
   SignUpPage,
   VerifiedPage,
   type AccountView,
+  type PasskeyRow,
   type SessionRow,
 } from "./views";
 
@@ -51,6 +54,10 @@ const NOTICES: Record<string, string> = {
   "session-revoked": "That device is signed out.",
   "others-revoked": "Every other device is signed out.",
   "verification-sent": "We have mailed you a verification link.",
+  "two-factor-on": "Two-factor sign-in is on. Your next password sign-in asks for a code.",
+  "two-factor-off": "Two-factor sign-in is off.",
+  "passkey-added": "Your passkey is added. You can sign in with it now.",
+  "passkey-deleted": "That passkey is deleted.",
 };
 
 /** What a failed provider sign-in (better-auth's ?error=) means to the person. */
@@ -125,7 +132,7 @@ export function createPages(api: ApiFetch) {
     const missing = required(form, { email: "Enter your email address", password: "Enter your password" });
     if (missing.length) return page(c, <SignInPage email={form.email} errors={missing} />, 400);
     const answer = await call(c, "/api/auth/sign-in/email", { email: form.email, password: form.password });
-    if (answer.ok) return redirectWith(c, answer, "/account");
+    if (answer.ok) return redirectWith(c, answer, secondStep(answer) ? "/two-factor" : "/account");
     const message =
       answer.code === "EMAIL_NOT_VERIFIED"
         ? "Verify your address first: we have mailed you a new link."
@@ -134,6 +141,57 @@ export function createPages(api: ApiFetch) {
           : describe(answer);
     return page(c, <SignInPage email={form.email} errors={[{ message }]} />, answer.status);
   });
+
+  // Without a password: a 6-digit code or a link, by mail (src/auth/passwordless.ts).
+  pages.get("/sign-in/email", (c) => page(c, <EmailSignInPage />));
+  pages.post("/sign-in/email", async (c) => {
+    const form = await fields(c, ["email", "how"]);
+    const missing = required(form, { email: "Enter your email address" });
+    if (missing.length) return page(c, <EmailSignInPage errors={missing} />, 400);
+    const answer =
+      form.how === "link"
+        ? await call(c, "/api/auth/sign-in/magic-link", { email: form.email, callbackURL: "/account" })
+        : await call(c, "/api/auth/email-otp/send-verification-otp", { email: form.email, type: "sign-in" });
+    if (answer.ok) return form.how === "link" ? c.redirect("/check-mail?for=magic-link", 303) : page(c, <EmailSignInPage email={form.email} codeSent />);
+    return page(c, <EmailSignInPage email={form.email} errors={[apiError(answer, { EMAIL: "email" })]} />, answer.status);
+  });
+  pages.post("/sign-in/email/code", async (c) => {
+    const form = await fields(c, ["email", "otp"]);
+    const missing = required(form, { otp: "Enter the code from your mail" });
+    const answer = missing.length ? null : await call(c, "/api/auth/sign-in/email-otp", { email: form.email, otp: (form.otp ?? "").trim() });
+    if (answer?.ok) return redirectWith(c, answer, secondStep(answer) ? "/two-factor" : "/account");
+    const message =
+      answer?.code === "TOO_MANY_ATTEMPTS" || answer?.code === "OTP_EXPIRED"
+        ? "This code no longer works. Ask for a new one."
+        : answer?.code === "INVALID_OTP"
+          ? "That code is not right. Check the newest mail."
+          : answer && describe(answer);
+    const errors = missing.length ? missing : [{ field: "otp", message: message! }];
+    return page(c, <EmailSignInPage email={form.email} codeSent errors={errors} />, answer?.status ?? 400);
+  });
+
+  // The second step of a two-factor sign-in; the two_factor cookie says whose.
+  pages.get("/two-factor", (c) => page(c, <TwoFactorPage />));
+  for (const [path, endpoint, formName] of [
+    ["/two-factor", "/api/auth/two-factor/verify-totp", "totp"],
+    ["/two-factor/backup", "/api/auth/two-factor/verify-backup-code", "backup"],
+  ] as const) {
+    pages.post(path, async (c) => {
+      const form = await fields(c, ["code", "trustDevice"]);
+      const missing = required(form, { code: "Enter the code" });
+      const answer = missing.length ? null : await call(c, endpoint, { code: (form.code ?? "").trim(), trustDevice: form.trustDevice === "yes" });
+      if (answer?.ok) return redirectWith(c, answer, "/account");
+      const message = !answer
+        ? ""
+        : answer.code === "INVALID_CODE" || answer.code === "INVALID_BACKUP_CODE"
+          ? "That code is not right."
+          : answer.status === 401
+            ? "This sign-in has expired. Start again."
+            : describe(answer);
+      const errors = missing.length ? missing : [{ field: answer!.status === 401 && !/INVALID/.test(answer!.code ?? "") ? undefined : "code", message }];
+      return page(c, <TwoFactorPage errors={errors} errorForm={formName} />, answer?.status ?? 400);
+    });
+  }
 
   pages.get("/sign-up", async (c) => page(c, <SignUpPage upgrade={Boolean((await currentSession(c, call))?.user.isAnonymous)} />));
   pages.post("/sign-up", async (c) => {
@@ -202,7 +260,9 @@ export function createPages(api: ApiFetch) {
 
   pages.get("/account", async (c) => {
     const view = await accountView(c, call);
-    return view ? page(c, <AccountPage {...view} notice={NOTICES[c.req.query("done") ?? ""]} />) : c.redirect("/sign-in", 303);
+    if (view) return page(c, <AccountPage {...view} notice={NOTICES[c.req.query("done") ?? ""]} />);
+    // A sign-in link of a two-factor user comes back here without a session.
+    return c.redirect(c.req.query("twoFactorRedirect") === "true" ? "/two-factor" : "/sign-in", 303);
   });
 
   /** Runs an account form's API call; on failure shows the account page with the error at that form. */
@@ -227,6 +287,63 @@ export function createPages(api: ApiFetch) {
   );
   pages.post("/account/sessions/revoke-others", (c) =>
     accountAction(c, "sessions", async () => ({ answer: await call(c, "/api/auth/revoke-other-sessions", {}), next: "/account?done=others-revoked" }), []),
+  );
+  pages.post("/account/passkeys/delete", (c) =>
+    accountAction(
+      c,
+      "passkeys",
+      async (f) => {
+        const answer = await call(c, "/api/auth/passkey/delete-passkey", { id: f.id });
+        if (answer.ok) return { answer, next: "/account?done=passkey-deleted" };
+        // The plugin answers 401 for someone else's passkey too: signed in, it is not found.
+        const gone = answer.status === 404 || (answer.status === 401 && (await currentSession(c, call)));
+        return gone ? { answer: { ...answer, status: 404 }, errors: [{ message: "That passkey is not on your account (any more)." }] } : { answer };
+      },
+      ["id"],
+    ),
+  );
+  pages.post("/account/two-factor/enable", async (c) => {
+    const form = await fields(c, ["password"]);
+    const fail = async (errors: FormError[], status: number) => {
+      const view = await accountView(c, call);
+      return view ? page(c, <AccountPage {...view} errors={errors} errorForm="two-factor" />, status as 400) : c.redirect("/sign-in", 303);
+    };
+    if (!form.password) return fail([{ field: "password", message: "Enter your password" }], 400);
+    const answer = await call<{ totpURI: string; backupCodes: string[] }>(c, "/api/auth/two-factor/enable", { password: form.password });
+    if (answer.status === 401) return c.redirect("/sign-in", 303);
+    if (!answer.ok || !answer.body) {
+      return fail([{ field: "password", message: answer.code === "INVALID_PASSWORD" ? "That is not your password." : describe(answer) }], answer.status);
+    }
+    const view = await accountView(c, call);
+    if (!view) return c.redirect("/sign-in", 303);
+    return page(c, <AccountPage {...view} twoFactorSetup={{ totpURI: answer.body.totpURI, backupCodes: answer.body.backupCodes }} />);
+  });
+  pages.post("/account/two-factor/confirm", (c) =>
+    accountAction(
+      c,
+      "two-factor",
+      async (f) => {
+        if (!f.code?.trim()) return { errors: [{ message: "Set up two-factor sign-in again, and enter the code your app shows." }] };
+        const answer = await call(c, "/api/auth/two-factor/verify-totp", { code: f.code.trim() });
+        if (answer.ok) return { answer, next: "/account?done=two-factor-on" };
+        const message = answer.code === "INVALID_CODE" ? "That code is not right. Set up two-factor sign-in again and use the new key." : describe(answer);
+        return { answer, errors: [{ message }] };
+      },
+      ["code"],
+    ),
+  );
+  pages.post("/account/two-factor/disable", (c) =>
+    accountAction(
+      c,
+      "two-factor",
+      async (f) => {
+        if (!f.password) return { errors: [{ field: "password", message: "Enter your password" }] };
+        const answer = await call(c, "/api/auth/two-factor/disable", { password: f.password });
+        if (answer.ok) return { answer, next: "/account?done=two-factor-off" };
+        return { answer, errors: [{ field: "password", message: answer.code === "INVALID_PASSWORD" ? "That is not your password." : describe(answer) }] };
+      },
+      ["password"],
+    ),
   );
   pages.post("/account/password", (c) =>
     accountAction(
@@ -286,6 +403,11 @@ function asset(c: PageContext, text: string, type: string) {
   return c.body(text, 200, { "content-type": type, "cache-control": "public, max-age=300" });
 }
 
+/** A sign-in answered the second-factor step instead of a session. */
+function secondStep(answer: ApiAnswer): boolean {
+  return Boolean((answer.body as { twoFactorRedirect?: boolean } | undefined)?.twoFactorRedirect);
+}
+
 /** A 303 to `to` that carries the API answer's cookies (a new or cleared session). */
 function redirectWith(c: PageContext, answer: ApiAnswer, to: string) {
   const response = c.redirect(to, 303);
@@ -338,6 +460,8 @@ async function accountView(
   if (!found) return null;
   const user = { ...found.user, isAnonymous: Boolean(found.user.isAnonymous) };
   if (user.isAnonymous) return { user, sessions: null };
+  const keys = await call<PasskeyRow[]>(c, "/api/auth/passkey/list-user-passkeys");
+  const passkeys = keys.ok && Array.isArray(keys.body) ? keys.body.map(({ id, name, createdAt }) => ({ id, name, createdAt })) : [];
   // Listing sessions needs a fresh sign-in (SESSION_FRESH_AGE); without one the page says so.
   const listed = await call<Omit<SessionRow, "current">[]>(c, "/api/auth/list-sessions");
   const sessions = listed.ok && Array.isArray(listed.body)
@@ -345,5 +469,5 @@ async function accountView(
         .map(({ id, createdAt, userAgent, ipAddress }) => ({ id, createdAt, userAgent, ipAddress, current: id === found.session.id }))
         .sort((a, b) => Number(b.current) - Number(a.current))
     : null;
-  return { user, sessions };
+  return { user, sessions, passkeys };
 }

@@ -25,6 +25,15 @@ export const SignInPage: FC<{ email?: string; errors?: FormError[]; notice?: str
         </button>
       </form>
     ))}
+    <div class="passkey-sign-in" data-passkey hidden>
+      <div id="passkey-errors" class="errors" role="alert" aria-live="assertive"></div>
+      <button type="button" class="secondary" data-passkey-sign-in>
+        Sign in with a passkey
+      </button>
+    </div>
+    <p>
+      <a href="/sign-in/email">Sign in with an emailed code or link</a>
+    </p>
     <p>
       <a href="/forgot-password">Forgot your password?</a>
     </p>
@@ -38,6 +47,76 @@ export const SignInPage: FC<{ email?: string; errors?: FormError[]; notice?: str
     </form>
   </Layout>
 );
+
+/** Sign-in without a password: ask for a code or a link, then enter the code. */
+export const EmailSignInPage: FC<{ email?: string; codeSent?: boolean; errors?: FormError[] }> = ({ email, codeSent, errors = [] }) => (
+  <Layout title={codeSent ? "Enter the code from your mail" : "Sign in with your email"}>
+    {codeSent ? (
+      <>
+        <p role="status">If the address can sign in, we have mailed it a 6-digit code. It works for 10 minutes.</p>
+        <form method="post" action="/sign-in/email/code" novalidate aria-describedby="email-code-errors">
+          <FormErrors id="email-code" errors={errors} />
+          <input type="hidden" name="email" value={email} />
+          <Field form="email-code" name="otp" label="Code" autocomplete="one-time-code" hint={`Sent to ${email}.`} errors={errors} maxlength={6} />
+          <button type="submit">Sign in</button>
+        </form>
+        <p>
+          <a href="/sign-in/email">Use another address, or ask again</a>
+        </p>
+      </>
+    ) : (
+      <form method="post" action="/sign-in/email" novalidate aria-describedby="email-sign-in-errors">
+        <FormErrors id="email-sign-in" errors={errors} />
+        <Field form="email-sign-in" name="email" label="Email address" type="email" autocomplete="email" value={email} errors={errors} maxlength={254} />
+        <p>
+          <button type="submit" name="how" value="code">
+            Mail me a code
+          </button>{" "}
+          <button type="submit" name="how" value="link" class="secondary">
+            Mail me a sign-in link
+          </button>
+        </p>
+      </form>
+    )}
+    <p>
+      <a href="/sign-in">Sign in with a password instead</a>
+    </p>
+  </Layout>
+);
+
+const TrustDevice: FC<{ form: string }> = ({ form }) => (
+  <div class="field checkbox">
+    <input id={`${form}-trust`} name="trustDevice" type="checkbox" value="yes" />
+    <label for={`${form}-trust`}>Trust this device: do not ask for a code here for a while</label>
+  </div>
+);
+
+/** The second step of a sign-in with two-factor on: a code from the app, or a backup code. */
+export const TwoFactorPage: FC<{ errors?: FormError[]; errorForm?: string }> = ({ errors = [], errorForm }) => {
+  const of = (form: string) => (errorForm === form ? errors : []);
+  return (
+    <Layout title="Enter your second factor">
+      <form method="post" action="/two-factor" novalidate aria-describedby="totp-errors">
+        <FormErrors id="totp" errors={of("totp")} />
+        <Field form="totp" name="code" label="Code from your authenticator app" autocomplete="one-time-code" hint="6 digits; it changes every 30 seconds." errors={of("totp")} maxlength={6} />
+        <TrustDevice form="totp" />
+        <button type="submit">Continue</button>
+      </form>
+      <h2>Lost your phone?</h2>
+      <form method="post" action="/two-factor/backup" novalidate aria-describedby="backup-errors">
+        <FormErrors id="backup" errors={of("backup")} />
+        <Field form="backup" name="code" label="Backup code" autocomplete="off" hint="One of the ten codes you saved; each works once." errors={of("backup")} maxlength={40} />
+        <TrustDevice form="backup" />
+        <button type="submit" class="secondary">
+          Use a backup code
+        </button>
+      </form>
+      <p>
+        <a href="/sign-in">Start again</a>
+      </p>
+    </Layout>
+  );
+};
 
 export const SignUpPage: FC<{ name?: string; email?: string; errors?: FormError[]; upgrade?: boolean }> = ({
   name,
@@ -87,6 +166,10 @@ const CHECK_MAIL: Record<string, { title: string; text: string }> = {
   "change-email": {
     title: "Confirm your new address",
     text: "We have sent a link to the new address. Your address changes when you open it.",
+  },
+  "magic-link": {
+    title: "Check your mail",
+    text: "We have sent a sign-in link. Open it in this browser within 10 minutes; it works once.",
   },
   "delete-account": {
     title: "Confirm in your mail",
@@ -205,16 +288,25 @@ export interface SessionRow {
   current: boolean;
 }
 
+export interface PasskeyRow {
+  id: string;
+  name?: string | null;
+  createdAt?: string | null;
+}
+
 export interface AccountView {
-  user: { email: string; name: string; emailVerified: boolean; tier: string; isAnonymous: boolean };
+  user: { email: string; name: string; emailVerified: boolean; tier: string; isAnonymous: boolean; twoFactorEnabled?: boolean | null };
   sessions: SessionRow[] | null;
+  passkeys?: PasskeyRow[];
+  /** Just after "enable": the URI for the app and the backup codes, shown once. */
+  twoFactorSetup?: { totpURI: string; backupCodes: string[] };
   notice?: string;
   errors?: FormError[];
   /** Which form the errors belong to. */
   errorForm?: string;
 }
 
-export const AccountPage: FC<AccountView> = ({ user, sessions, notice, errors = [], errorForm }) => {
+export const AccountPage: FC<AccountView> = ({ user, sessions, passkeys = [], twoFactorSetup, notice, errors = [], errorForm }) => {
   const errorsOf = (form: string) => (errorForm === form ? errors : []);
   if (user.isAnonymous) {
     return (
@@ -290,6 +382,92 @@ export const AccountPage: FC<AccountView> = ({ user, sessions, notice, errors = 
           <p>
             To see your devices, <a href="/sign-in">sign in again</a>: the list needs a recent sign-in.
           </p>
+        )}
+      </section>
+
+      <section aria-labelledby="passkeys-heading">
+        <h2 id="passkeys-heading">Passkeys</h2>
+        <FormErrors id="passkeys" errors={errorsOf("passkeys")} />
+        {passkeys.length ? (
+          <ul class="sessions">
+            {passkeys.map((k) => {
+              const name = k.name || "Unnamed passkey";
+              const added = k.createdAt ? new Date(k.createdAt).toUTCString() : "at an unknown time";
+              return (
+                <li data-testid="passkey">
+                  <span>
+                    {name}
+                    <br />
+                    <small>Added {added}</small>
+                  </span>
+                  <form method="post" action="/account/passkeys/delete" class="inline">
+                    <input type="hidden" name="id" value={k.id} />
+                    <button type="submit" class="secondary" aria-label={`Delete passkey ${name}, added ${added}`}>
+                      Delete
+                    </button>
+                  </form>
+                </li>
+              );
+            })}
+          </ul>
+        ) : (
+          <p>No passkeys yet. A passkey signs you in with this device's screen lock or a security key, without a password.</p>
+        )}
+        <form data-passkey data-passkey-register hidden novalidate aria-describedby="passkey-add-errors">
+          <div id="passkey-add-errors" class="errors" role="alert" aria-live="assertive"></div>
+          <Field form="passkey" name="name" label="Name for the new passkey" autocomplete="off" hint="Optional, to tell your passkeys apart (say, Work laptop)." required={false} errors={[]} maxlength={100} />
+          <button type="submit">Add a passkey</button>
+        </form>
+        <p data-passkey-unsupported>
+          <small>Adding a passkey needs JavaScript and a browser that supports passkeys.</small>
+        </p>
+      </section>
+
+      <section aria-labelledby="two-factor-heading">
+        <h2 id="two-factor-heading">Two-factor sign-in</h2>
+        <FormErrors id="two-factor" errors={errorsOf("two-factor")} />
+        {twoFactorSetup ? (
+          <>
+            <p>Add this account to your authenticator app with the key below (most apps accept it as a setup link or let you type it), then enter the code it shows.</p>
+            <p>
+              <code data-testid="totp-uri" class="secret">{twoFactorSetup.totpURI}</code>
+            </p>
+            <p>Backup codes: keep them somewhere safe. Each signs you in once without the app; they are not shown again.</p>
+            <ul class="codes" data-testid="backup-codes">
+              {twoFactorSetup.backupCodes.map((code) => (
+                <li>
+                  <code>{code}</code>
+                </li>
+              ))}
+            </ul>
+            <form method="post" action="/account/two-factor/confirm" novalidate aria-describedby="two-factor-confirm-errors">
+              <FormErrors id="two-factor-confirm" errors={errorsOf("two-factor-confirm")} />
+              <Field form="two-factor-confirm" name="code" label="Code from your app" autocomplete="one-time-code" errors={errorsOf("two-factor-confirm")} maxlength={6} />
+              <button type="submit">Turn on two-factor sign-in</button>
+            </form>
+          </>
+        ) : user.twoFactorEnabled ? (
+          <>
+            <p>
+              <span class="badge ok" data-testid="two-factor-state">on</span> Signing in with your password also asks for a code from your authenticator app.
+            </p>
+            <form method="post" action="/account/two-factor/disable" novalidate aria-describedby="two-factor-errors">
+              <Field form="two-factor" name="password" label="Password" type="password" autocomplete="current-password" hint="Needed to turn two-factor sign-in off." errors={errorsOf("two-factor")} maxlength={128} />
+              <button type="submit" class="danger">
+                Turn off two-factor sign-in
+              </button>
+            </form>
+          </>
+        ) : (
+          <>
+            <p>
+              <span class="badge" data-testid="two-factor-state">off</span> Ask for a code from an authenticator app after your password.
+            </p>
+            <form method="post" action="/account/two-factor/enable" novalidate aria-describedby="two-factor-errors">
+              <Field form="two-factor" name="password" label="Password" type="password" autocomplete="current-password" hint="Needed to set up two-factor sign-in." errors={errorsOf("two-factor")} maxlength={128} />
+              <button type="submit">Set up two-factor sign-in</button>
+            </form>
+          </>
         )}
       </section>
 

@@ -2,6 +2,7 @@
 // person takes, through the pages only, with mail read from the dev catcher.
 // axe-core audits each page; screenshots land in test-results/.
 import path from "node:path";
+import * as OTPAuth from "otpauth";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { audit, launchChromium, linkFrom, RESULTS_DIR, saveAudits, startDev, waitForMail, type DevServer } from "./harness";
@@ -99,7 +100,7 @@ describe("the account journey in a browser", () => {
     await second.goto(`${dev.url}/sign-in`);
     await second.getByLabel("Email address").fill(email);
     await second.getByLabel("Password").fill(PASSWORD);
-    await second.getByRole("button", { name: "Sign in" }).click();
+    await second.getByRole("button", { name: "Sign in", exact: true }).click();
     await second.waitForURL(`${dev.url}/account`);
 
     await main.reload();
@@ -110,6 +111,8 @@ describe("the account journey in a browser", () => {
     expect(await main.getByTestId("session").count()).toBe(1);
     expect(await main.getByRole("status").textContent()).toBe("That device is signed out.");
 
+    // The account page asks the database, so the revoked device is signed
+    // out at once, its session cache cookie notwithstanding.
     await second.reload();
     await second.waitForURL(`${dev.url}/sign-in`);
   });
@@ -140,11 +143,11 @@ describe("the account journey in a browser", () => {
 
     await main.getByLabel("Email address").fill(email);
     await main.getByLabel("Password").fill(PASSWORD);
-    await main.getByRole("button", { name: "Sign in" }).click();
+    await main.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect.poll(() => main.getByRole("alert").first().textContent()).toContain("Wrong email address or password");
     await expectClean(main, "09-sign-in-error");
     await main.getByLabel("Password").fill(NEW_PASSWORD);
-    await main.getByRole("button", { name: "Sign in" }).click();
+    await main.getByRole("button", { name: "Sign in", exact: true }).click();
     await main.waitForURL(`${dev.url}/account`);
   });
 
@@ -175,7 +178,7 @@ describe("the account journey in a browser", () => {
     await main.waitForURL(`${dev.url}/sign-in`);
     await main.getByLabel("Email address").fill(newEmail);
     await main.getByLabel("Password").fill(NEW_PASSWORD);
-    await main.getByRole("button", { name: "Sign in" }).click();
+    await main.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect.poll(() => main.getByRole("alert").first().textContent()).toContain("Wrong email address or password");
   });
 
@@ -221,6 +224,98 @@ describe("the account journey in a browser", () => {
     await page.keyboard.press("Enter");
     await page.waitForURL(`${dev.url}/account`);
     expect(await page.getByTestId("email").textContent()).toBe(upgraded);
+  });
+
+  it("adds a passkey, signs out, signs in with it alone, and deletes it", async () => {
+    const page = await newPage();
+    // Chromium's virtual authenticator: a platform authenticator with
+    // resident keys that verifies its user (a screen lock) without asking.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send("WebAuthn.enable");
+    const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+      options: { protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    });
+    await page.goto(`${dev.url}/sign-in`);
+    await page.getByLabel("Email address").fill(upgraded);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.waitForURL(`${dev.url}/account`);
+    expect(await page.getByTestId("passkey").count()).toBe(0);
+
+    await page.getByLabel("Name for the new passkey").fill("Virtual key");
+    await page.getByRole("button", { name: "Add a passkey" }).click();
+    await page.waitForURL(`${dev.url}/account?done=passkey-added`);
+    expect(await page.getByTestId("passkey").count()).toBe(1);
+    expect(await page.getByTestId("passkey").textContent()).toContain("Virtual key");
+    await expectClean(page, "14-account-passkey");
+    const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+    expect(credentials).toHaveLength(1);
+    expect(credentials[0]!.isResidentCredential).toBe(true);
+    expect(credentials[0]!.rpId).toBe("localhost");
+
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
+    await page.waitForURL(`${dev.url}/sign-in?done=signed-out`);
+    await expectClean(page, "15-sign-in-with-passkey");
+    // No email, no password: the authenticator offers the account's key.
+    await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+    await page.waitForURL(`${dev.url}/account`);
+    expect(await page.getByTestId("email").textContent()).toBe(upgraded);
+    expect(await page.getByTestId("tier").textContent()).toBe("free");
+
+    await page.getByRole("button", { name: /^Delete passkey Virtual key/ }).click();
+    await page.waitForURL(`${dev.url}/account?done=passkey-deleted`);
+    expect(await page.getByTestId("passkey").count()).toBe(0);
+
+    // The authenticator still holds the key; the server no longer accepts it.
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
+    await page.waitForURL(`${dev.url}/sign-in?done=signed-out`);
+    await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+    await expect.poll(() => page.locator("#passkey-errors").textContent()).toMatch(/passkey/i);
+    expect(page.url()).toBe(`${dev.url}/sign-in?done=signed-out`);
+  });
+
+  it("signs in with an emailed code, then sets up two-factor and signs in with a code from the app", async () => {
+    const page = await newPage();
+    await page.goto(`${dev.url}/sign-in`);
+    await page.getByRole("link", { name: "Sign in with an emailed code or link" }).click();
+    await page.waitForURL(`${dev.url}/sign-in/email`);
+    await expectClean(page, "16-email-sign-in");
+    await page.getByLabel("Email address").fill(upgraded);
+    await page.getByRole("button", { name: "Mail me a code" }).click();
+    await page.getByLabel("Code").waitFor();
+    await expectClean(page, "17-email-code");
+    const code = /^\d{6}$/m.exec((await waitForMail(dev.mailUrl, upgraded, "Your sign-in code")).Text)![0];
+    await page.getByLabel("Code").fill(code);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.waitForURL(`${dev.url}/account`);
+
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.getByRole("button", { name: "Set up two-factor sign-in" }).click();
+    await page.getByTestId("totp-uri").waitFor();
+    await expectClean(page, "18-two-factor-setup");
+    const totp = OTPAuth.URI.parse((await page.getByTestId("totp-uri").textContent())!) as OTPAuth.TOTP;
+    expect(await page.getByTestId("backup-codes").locator("li").count()).toBe(10);
+    await page.getByLabel("Code from your app").fill(totp.generate());
+    await page.getByRole("button", { name: "Turn on two-factor sign-in" }).click();
+    await page.waitForURL(`${dev.url}/account?done=two-factor-on`);
+    expect(await page.getByTestId("two-factor-state").textContent()).toBe("on");
+
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
+    await page.waitForURL(`${dev.url}/sign-in?done=signed-out`);
+    await page.getByLabel("Email address").fill(upgraded);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.waitForURL(`${dev.url}/two-factor`);
+    await expectClean(page, "19-two-factor-step");
+    // The next 30-second step's code: the one just used is refused for 90 s.
+    await page.getByLabel("Code from your authenticator app").fill(totp.generate({ timestamp: Date.now() + 30_000 }));
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.waitForURL(`${dev.url}/account`);
+
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.getByRole("button", { name: "Turn off two-factor sign-in" }).click();
+    await page.waitForURL(`${dev.url}/account?done=two-factor-off`);
+    expect(await page.getByTestId("two-factor-state").textContent()).toBe("off");
   });
 
   it("shows the API reference at /api/docs from this Worker alone", async () => {

@@ -1,5 +1,5 @@
 import { relations, sql } from "drizzle-orm";
-import { boolean, check, index, integer, pgTable, text, timestamp, varchar } from "drizzle-orm/pg-core";
+import { boolean, check, index, integer, pgTable, text, timestamp, uniqueIndex, varchar } from "drizzle-orm/pg-core";
 
 // better-auth's core tables, as its CLI generates them for the drizzle adapter
 // (`provider: "pg"`), with one deliberate difference: timestamps are
@@ -144,6 +144,33 @@ export const twoFactor = pgTable(
   (table) => [index("two_factor_secret_idx").on(table.secret), index("two_factor_user_id_idx").on(table.userId)],
 );
 
+// better-auth passkey plugin (@better-auth/passkey): one row per registered
+// WebAuthn credential. A credential id is the authenticator's and names one
+// key, so it is unique (the generator only indexes it).
+export const passkey = pgTable(
+  "passkey",
+  {
+    id: text("id").primaryKey(),
+    name: text("name"),
+    publicKey: text("public_key").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    credentialID: text("credential_id").notNull(),
+    counter: integer("counter").notNull(),
+    deviceType: text("device_type").notNull(),
+    backedUp: boolean("backed_up").notNull(),
+    transports: text("transports"),
+    createdAt: instant("created_at"),
+    aaguid: text("aaguid"),
+  },
+  (table) => [index("passkey_user_id_idx").on(table.userId), uniqueIndex("passkey_credential_id_idx").on(table.credentialID)],
+);
+
+export const passkeyRelations = relations(passkey, ({ one }) => ({
+  user: one(user, { fields: [passkey.userId], references: [user.id] }),
+}));
+
 export const twoFactorRelations = relations(twoFactor, ({ one }) => ({
   user: one(user, { fields: [twoFactor.userId], references: [user.id] }),
 }));
@@ -152,6 +179,7 @@ export const userRelations = relations(user, ({ many }) => ({
   sessions: many(session),
   accounts: many(account),
   twoFactors: many(twoFactor),
+  passkeys: many(passkey),
   tierChanges: many(tierChange, { relationName: "tierChangeUser" }),
 }));
 

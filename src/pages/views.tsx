@@ -156,8 +156,13 @@ export const ForgotPasswordPage: FC<{ email?: string; errors?: FormError[] }> = 
  * never sends; /assets/pages.js copies it into the hidden field and drops it
  * from the address bar. Posting the form sends it in the body only.
  */
-export const ResetPasswordPage: FC<{ token?: string; errors?: FormError[] }> = ({ token, errors = [] }) => (
-  <Layout title="Choose a new password">
+export const ResetPasswordPage: FC<{ token?: string; errors?: FormError[]; verified?: boolean }> = ({ token, errors = [], verified }) => (
+  <Layout title={verified ? "Choose your password" : "Choose a new password"}>
+    {verified ? (
+      <p>
+        Your address is verified. A password set before it was verified no longer works: choose your own to sign in.
+      </p>
+    ) : null}
     <noscript>
       <p class="errors">This page needs JavaScript to read the code in your link.</p>
     </noscript>

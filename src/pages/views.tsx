@@ -66,7 +66,11 @@ const CHECK_MAIL: Record<string, { title: string; text: string }> = {
     title: "Check your mail",
     text: "If the address can be registered, we have sent it a link. Open it to verify your address and sign in.",
   },
-  verify: { title: "Check your mail", text: "We have sent a new verification link. Open it to verify your address and sign in." },
+  verify: {
+    title: "Check your mail",
+    // A resent link keeps no password set before verification (src/auth/hooks.ts).
+    text: "We have sent a new verification link. Open it to verify your address, then choose your password.",
+  },
   reset: {
     title: "Check your mail",
     text: "If an account has this address, we have sent it a link to choose a new password. It works once.",

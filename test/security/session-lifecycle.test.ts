@@ -126,6 +126,11 @@ describe("session lifecycle", () => {
     await nextSecond();
     expect((await postJson("/api/auth/send-verification-email", { email }, {}, verifying)).status).toBe(200);
     expect(linkIn(await lastMailTo(email), "/verify-email")).not.toBe(signUpLink);
+    // The sign-up's link is recorded as a hash only, like every token at rest.
+    const token = new URL(signUpLink).searchParams.get("token")!;
+    const rows = (await withSql((sql) => sql.query(`select v.id, v.identifier from verification v join "user" u on u.id = v.value where u.email = $1 and v.id like 'sign-up-link:%'`, [email]))).rows;
+    expect(rows).toHaveLength(1);
+    expect(JSON.stringify(rows)).not.toContain(token);
     const opened = await openLink(signUpLink, {}, verifying);
     expect(opened.status).toBe(302);
     expect(new URL(opened.headers.get("location")!, "http://x").pathname).toBe("/verified");

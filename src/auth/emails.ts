@@ -14,6 +14,8 @@ export interface MailDeps {
   mailer: Mailer;
   /** The request's ExecutionContext.waitUntil: mail goes out after the response. */
   waitUntil: (promise: Promise<unknown>) => void;
+  /** Told of every address verification link before it is mailed (registration.ts records the sign-up's). */
+  onVerificationLink: (userId: string, token: string, expiresInSeconds: number) => Promise<void>;
 }
 
 interface LinkCallbackData {
@@ -28,7 +30,7 @@ interface LinkCallbackData {
  * the response) and only the provider call is deferred: work on the
  * connection after the response would race its close.
  */
-export function accountMails({ db, config, mailer, waitUntil }: MailDeps) {
+export function accountMails({ db, config, mailer, waitUntil, onVerificationLink }: MailDeps) {
   const site = new URL(config.origin).host;
   // Per request, like the auth instance this belongs to.
   let resetRequestHandled = false;
@@ -49,9 +51,10 @@ export function accountMails({ db, config, mailer, waitUntil }: MailDeps) {
 
   return {
     /** Sign-up, unverified sign-in, resend, and the new address of an email change. */
-    sendVerificationEmail: (data: LinkCallbackData) => {
+    sendVerificationEmail: async (data: LinkCallbackData) => {
       const kind = isEmailChange(data.token) ? "change-email" : "verify-email";
       if (kind === "change-email") changeEmailHandled = true;
+      else await onVerificationLink(data.user.id, data.token, config.verification.expiresIn);
       return send(kind, data, config.verification.expiresIn, true);
     },
     sendResetPassword: (data: LinkCallbackData) => {

@@ -1,11 +1,12 @@
 import { APIError, createAuthMiddleware, getSessionFromCtx, isAPIError } from "better-auth/api";
-import { verifyJWT } from "better-auth/crypto";
+import { generateRandomString, verifyJWT } from "better-auth/crypto";
 import { z } from "zod";
 import type { Database } from "../db/client";
 import { checkAccountText } from "./input";
 import { revokePendingLinks } from "./pending-links";
 import { refreshCacheAfterChange } from "./session-cache";
-import { type pendingRegistrations, revokeSessionsBeforeVerification } from "./registration";
+import { PAGE_PATHS } from "./links";
+import { linkVoidsPassword, type pendingRegistrations, revokeSessionsBeforeVerification, verifyWithoutPassword } from "./registration";
 import type { signInGuard } from "./sign-in-guard";
 
 export interface AccountPolicy {
@@ -63,7 +64,7 @@ export const accountPolicy = (db: Database, policy: AccountPolicy) =>
         const payload = typeof token === "string" ? await verifyJWT<LinkPayload>(token, ctx.context.secret) : null;
         if (!payload) return;
         if (payload.updateTo) return revokeLinksOnEmailChange(payload, db);
-        return firstVerification(ctx, payload, db);
+        return firstVerification(ctx, payload, token as string, db, policy);
       }
       case "/admin/update-user":
       case "/admin/create-user":
@@ -128,13 +129,42 @@ const bodyField = (ctx: HookContext, key: string): unknown =>
  * verifies its address, the sessions issued before go (registration.ts); once
  * the address is verified, the link has done its job.
  */
-async function firstVerification(ctx: HookContext, payload: LinkPayload, db: Database) {
+async function firstVerification(ctx: HookContext, payload: LinkPayload, token: string, db: Database, policy: AccountPolicy) {
   if (typeof payload.email !== "string") return;
   const found = await ctx.context.internalAdapter.findUserByEmail(payload.email);
   // A link for another (replaced) registration: the handler's INVALID_TOKEN.
   if (!found || (payload.userId && payload.userId !== found.user.id)) return;
-  if (!found.user.emailVerified) return revokeSessionsBeforeVerification(db, found.user.id);
-  return refuseUsedVerificationLink(ctx);
+  if (found.user.emailVerified) return refuseUsedVerificationLink(ctx);
+  // A pending registration (verification required): only the link its own
+  // sign-up mailed may keep the password (registration.ts).
+  if (policy.verificationRequired && (await linkVoidsPassword(db, found.user.id, token))) {
+    return verifyAndChoosePassword(ctx, db, found.user.id);
+  }
+  return revokeSessionsBeforeVerification(db, found.user.id);
+}
+
+/**
+ * A link mailed by a resend or a sign-in, not by the sign-up that set the
+ * password: whoever asked for it need not be whoever set the password (the
+ * one who did may have replaced the owner's registration). The mailbox owner
+ * has proven the address, so it is verified; the password goes, with every
+ * session; and instead of a session the owner gets a fresh reset token on
+ * the reset page (in the fragment, like a mailed reset link) to choose their
+ * own password. A client's callbackURL cannot take a reset token, so the
+ * link always lands on the app's reset page.
+ */
+async function verifyAndChoosePassword(ctx: HookContext, db: Database, userId: string): Promise<never> {
+  // As random as the reset tokens better-auth mails (24 characters of [a-zA-Z0-9]).
+  const resetToken = generateRandomString(24, "a-z", "A-Z", "0-9");
+  const row = await ctx.context.internalAdapter.createVerificationValue({
+    identifier: `reset-password:${resetToken}`,
+    value: userId,
+    expiresAt: new Date(Date.now() + (ctx.context.options.emailAndPassword?.resetPasswordTokenExpiresIn ?? 3600) * 1000),
+  });
+  await verifyWithoutPassword(db, userId, row.id);
+  const target = new URL(`${PAGE_PATHS.resetPassword}?verified=1`, ctx.context.baseURL);
+  target.hash = new URLSearchParams({ token: resetToken }).toString();
+  throw ctx.redirect(target.href);
 }
 
 /**

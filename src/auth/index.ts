@@ -38,7 +38,13 @@ export interface AuthRuntime {
 export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
   const guard = signInGuard(db, config.signIn);
   const registrations = pendingRegistrations(db);
-  const mails = accountMails({ db, config, mailer: createMailer(config.mail, runtime.bindings), waitUntil: runtime.waitUntil });
+  const mails = accountMails({
+    db,
+    config,
+    mailer: createMailer(config.mail, runtime.bindings),
+    waitUntil: runtime.waitUntil,
+    onVerificationLink: registrations.afterVerificationLink,
+  });
   const hasher = passwordHasher(db, config.password);
   const providers = providerOptions(config);
   return betterAuth({

@@ -240,7 +240,8 @@ export function createPages(api: ApiFetch) {
     return page(c, <ForgotPasswordPage email={form.email} errors={errors} />, answer?.status ?? 400);
   });
 
-  pages.get("/reset-password", (c) => page(c, <ResetPasswordPage />));
+  // ?verified=1: a verification link that voided the password set before it (src/auth/hooks.ts).
+  pages.get("/reset-password", (c) => page(c, <ResetPasswordPage verified={c.req.query("verified") === "1"} />));
   pages.post("/reset-password", async (c) => {
     const form = await fields(c, ["token", "newPassword"]);
     if (!form.token) {

@@ -158,7 +158,11 @@ const CHECK_MAIL: Record<string, { title: string; text: string }> = {
     title: "Check your mail",
     text: "If the address can be registered, we have sent it a link. Open it to verify your address and sign in.",
   },
-  verify: { title: "Check your mail", text: "We have sent a new verification link. Open it to verify your address and sign in." },
+  verify: {
+    title: "Check your mail",
+    // A resent link keeps no password set before verification (src/auth/hooks.ts).
+    text: "We have sent a new verification link. Open it to verify your address, then choose your password.",
+  },
   reset: {
     title: "Check your mail",
     text: "If an account has this address, we have sent it a link to choose a new password. It works once.",
@@ -252,8 +256,13 @@ export const ForgotPasswordPage: FC<{ email?: string; errors?: FormError[] }> = 
  * never sends; /assets/pages.js copies it into the hidden field and drops it
  * from the address bar. Posting the form sends it in the body only.
  */
-export const ResetPasswordPage: FC<{ token?: string; errors?: FormError[] }> = ({ token, errors = [] }) => (
-  <Layout title="Choose a new password">
+export const ResetPasswordPage: FC<{ token?: string; errors?: FormError[]; verified?: boolean }> = ({ token, errors = [], verified }) => (
+  <Layout title={verified ? "Choose your password" : "Choose a new password"}>
+    {verified ? (
+      <p>
+        Your address is verified. A password set before it was verified no longer works: choose your own to sign in.
+      </p>
+    ) : null}
     <noscript>
       <p class="errors">This page needs JavaScript to read the code in your link.</p>
     </noscript>

@@ -25,6 +25,61 @@ function latestCookies(response: Response): string {
   return [...jar].map(([name, value]) => `${name}=${value}`).join("; ");
 }
 
+/**
+ * Waits into the next second: verification links are JWTs with a `iat` in
+ * seconds, so two links for one registration mailed in the same second are
+ * the same link.
+ */
+const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1005 - (Date.now() % 1000)));
+
+/** On the reset page a voiding verification link lands on: sets `password` with the token in its fragment. */
+async function choosePassword(opened: Response, password: string) {
+  const location = new URL(opened.headers.get("location")!, "http://x");
+  expect(location.pathname).toBe("/reset-password");
+  const token = new URLSearchParams(location.hash.slice(1)).get("token");
+  expect(token).toBeTruthy();
+  const reset = await postJson("/api/auth/reset-password", { token, newPassword: password }, {}, verifying);
+  expect(reset.status).toBe(200);
+}
+
+/**
+ * The race: the owner signs up, the attacker signs up the same address after
+ * (replacing the owner's registration with the attacker's password), the
+ * owner's link now answers INVALID_TOKEN, and a newer link reaches the owner
+ * (`newLink`: a resend, or the attacker's sign-in attempt). The owner opens
+ * it: the address is verified, nobody is signed in, no password set before
+ * works, and the owner chooses one on the reset page.
+ */
+async function raceThen(newLink: (email: string) => Promise<Response>) {
+  const email = uniqueEmail("race");
+  expect((await register(email, OWNER)).status).toBe(200);
+  const ownersLink = linkIn(await lastMailTo(email), "/verify-email");
+  expect((await register(email, ATTACKER)).status).toBe(200);
+  expect((await openLink(ownersLink, {}, verifying)).headers.get("location") ?? "").toContain("INVALID_TOKEN");
+  const asked = await newLink(email);
+  expect([200, 403]).toContain(asked.status);
+  const opened = await openLink(linkIn(await lastMailTo(email), "/verify-email"), {}, verifying);
+  expect(opened.status).toBe(302);
+  const location = new URL(opened.headers.get("location")!, "http://x");
+  expect(location.pathname).toBe("/reset-password");
+  expect(location.searchParams.get("verified")).toBe("1");
+  const page = await call(`${location.pathname}${location.search}`, {}, verifying);
+  expect(await page.text()).toContain("Your address is verified");
+  // Verified, but not signed in: no session cookie, no session row.
+  expect(opened.headers.getSetCookie().some((c) => /^better-auth\.session_token=[^;]/.test(c))).toBe(false);
+  const [row] = (await withSql((sql) => sql.query(`select id, email_verified from "user" where email = $1`, [email]))).rows;
+  expect(row.email_verified).toBe(true);
+  expect(await tokensOf(row.id)).toEqual([]);
+  expect((await signIn(email, ATTACKER, verifying)).response.status).toBe(401);
+  await choosePassword(opened, OWNER);
+  expect((await signIn(email, OWNER, verifying)).response.status).toBe(200);
+  expect((await signIn(email, ATTACKER, verifying)).response.status).toBe(401);
+  // The sign-up's own link of the attacker's registration, opened later, has nothing left to do.
+  const attackersLink = linkIn((await mailsTo(email))[1]!, "/verify-email");
+  expect((await openLink(attackersLink, {}, verifying)).headers.get("location") ?? "").toContain("TOKEN_ALREADY_USED");
+  expect((await signIn(email, ATTACKER, verifying)).response.status).toBe(401);
+}
+
 describe("session lifecycle", () => {
   it("registering the owner's address first does not keep it: after the owner verifies, only the owner's password works (finding 1)", async () => {
     const email = uniqueEmail("victim");
@@ -33,7 +88,70 @@ describe("session lifecycle", () => {
     expect((await postJson("/api/auth/send-verification-email", { email }, {}, verifying)).status).toBe(200);
     const opened = await openLink(linkIn(await lastMailTo(email), "/verify-email"), {}, verifying);
     expect(opened.status).toBe(302);
+    // A resent link keeps no password (see "the race" below): the owner chooses one on the reset page.
+    await choosePassword(opened, OWNER);
     expect((await signIn(email, OWNER, verifying)).response.status).toBe(200);
+    expect((await signIn(email, ATTACKER, verifying)).response.status).toBe(401);
+  });
+
+  // The race: the owner signs up, the attacker signs up the same address after
+  // (replacing the owner's registration with the attacker's password), and the
+  // owner, whose link now answers INVALID_TOKEN, opens a newer link mailed by
+  // a resend or by the attacker's sign-in attempt.
+  it("the race, the owner asks for a new link: it verifies the address but voids the attacker's password, and the owner chooses one", () =>
+    raceThen((email) => postJson("/api/auth/send-verification-email", { email }, {}, verifying)));
+
+  it("the race, the attacker signs in (which mails the owner a new link): the same, the attacker's password is refused", () =>
+    raceThen((email) => signIn(email, ATTACKER, verifying).then((r) => r.response)));
+
+  it("a first registrant's password is kept only by the link its sign-up mailed: a later resent link (another token) voids it", async () => {
+    const email = uniqueEmail("first");
+    expect((await register(email, ATTACKER)).status).toBe(200);
+    const signUpLink = linkIn(await lastMailTo(email), "/verify-email");
+    await nextSecond();
+    expect((await postJson("/api/auth/send-verification-email", { email }, {}, verifying)).status).toBe(200);
+    const resent = linkIn(await lastMailTo(email), "/verify-email");
+    expect(resent).not.toBe(signUpLink);
+    const opened = await openLink(resent, {}, verifying);
+    expect(new URL(opened.headers.get("location")!, "http://x").pathname).toBe("/reset-password");
+    expect((await signIn(email, ATTACKER, verifying)).response.status).toBe(401);
+    expect((await openLink(signUpLink, {}, verifying)).headers.get("location") ?? "").toContain("TOKEN_ALREADY_USED");
+    expect((await signIn(email, ATTACKER, verifying)).response.status).toBe(401);
+  });
+
+  it("the normal flow is unchanged: the sign-up's own link signs in at once with the sign-up's password, even after a resend", async () => {
+    const email = uniqueEmail("normal");
+    expect((await register(email, OWNER)).status).toBe(200);
+    const signUpLink = linkIn(await lastMailTo(email), "/verify-email");
+    await nextSecond();
+    expect((await postJson("/api/auth/send-verification-email", { email }, {}, verifying)).status).toBe(200);
+    expect(linkIn(await lastMailTo(email), "/verify-email")).not.toBe(signUpLink);
+    // The sign-up's link is recorded as a hash only, like every token at rest.
+    const token = new URL(signUpLink).searchParams.get("token")!;
+    const rows = (await withSql((sql) => sql.query(`select v.id, v.identifier from verification v join "user" u on u.id = v.value where u.email = $1 and v.id like 'sign-up-link:%'`, [email]))).rows;
+    expect(rows).toHaveLength(1);
+    expect(JSON.stringify(rows)).not.toContain(token);
+    const opened = await openLink(signUpLink, {}, verifying);
+    expect(opened.status).toBe(302);
+    expect(new URL(opened.headers.get("location")!, "http://x").pathname).toBe("/verified");
+    expect(await works(latestCookies(opened), verifying)).toBe(true);
+    expect((await signIn(email, OWNER, verifying)).response.status).toBe(200);
+  });
+
+  it("a code sign-in for a pending registration verifies the address and keeps no password set before it", async () => {
+    const email = uniqueEmail("code");
+    expect((await register(email, ATTACKER)).status).toBe(200);
+    expect((await postJson("/api/auth/email-otp/send-verification-otp", { email, type: "sign-in" }, {}, verifying)).status).toBe(200);
+    const otp = /^\d{6}$/m.exec((await lastMailTo(email)).Text)![0];
+    expect((await postJson("/api/auth/sign-in/email-otp", { email, otp }, {}, verifying)).status).toBe(200);
+    expect((await signIn(email, ATTACKER, verifying)).response.status).toBe(401);
+  });
+
+  it("a magic-link sign-in for a pending registration verifies the address and keeps no password set before it", async () => {
+    const email = uniqueEmail("magic");
+    expect((await register(email, ATTACKER)).status).toBe(200);
+    expect((await postJson("/api/auth/sign-in/magic-link", { email, callbackURL: "/account" }, {}, verifying)).status).toBe(200);
+    expect((await openLink(linkIn(await lastMailTo(email), "/magic-link/verify"), {}, verifying)).status).toBe(302);
     expect((await signIn(email, ATTACKER, verifying)).response.status).toBe(401);
   });
 
@@ -43,6 +161,8 @@ describe("session lifecycle", () => {
     expect((await register(email.toUpperCase(), OWNER)).status).toBe(200);
     const opened = await openLink(linkIn(await lastMailTo(email), "/verify-email"), {}, verifying);
     expect(opened.status).toBe(302);
+    // A sign-up that replaced a pending registration keeps no password (see "the race" below).
+    await choosePassword(opened, OWNER);
     expect((await signIn(email, OWNER, verifying)).response.status).toBe(200);
     expect((await signIn(email, ATTACKER, verifying)).response.status).toBe(401);
   });

@@ -84,9 +84,8 @@ function withValidMediaTypes(item: Document): Document {
 }
 
 // Scalar adds its styles at run time, hence 'unsafe-inline' for styles
-// (never for scripts). Its stylesheet still names fonts on fonts.scalar.com
-// (1.72, even with withDefaultFonts: false): font-src 'self' blocks them
-// before any request, and the page falls back to system fonts.
+// (never for scripts). withDefaultFonts: false keeps it off fonts.scalar.com
+// (the page uses system fonts); font-src 'self' would stop them anyway.
 const DOCS_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; " +
   "connect-src 'self'; worker-src 'self' blob:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";

@@ -84,13 +84,15 @@ function withValidMediaTypes(item: Document): Document {
 }
 
 // Scalar adds its styles at run time, hence 'unsafe-inline' for styles
-// (never for scripts). Its stylesheet still names fonts on fonts.scalar.com
-// (1.72, even with withDefaultFonts: false): font-src 'self' blocks them
-// before any request, and the page falls back to system fonts.
+// (never for scripts). withDefaultFonts: false keeps it off fonts.scalar.com
+// (the page uses system fonts); font-src 'self' would stop them anyway.
 const DOCS_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; " +
   "connect-src 'self'; worker-src 'self' blob:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+// The mount point must not be id="api-reference": Scalar's standalone script
+// treats that id as its HTML API and mounts a second, empty reference there
+// (a loading skeleton filling the first screen) besides the one docs.js makes.
 const DOCS_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -100,14 +102,14 @@ const DOCS_HTML = `<!doctype html>
 </head>
 <body>
 <noscript>The interactive reference needs JavaScript; the document itself is at <a href="/api/openapi.json">/api/openapi.json</a>.</noscript>
-<div id="api-reference"></div>
+<div id="reference"></div>
 <script src="/assets/vendor/scalar/standalone.js"></script>
 <script src="/assets/docs.js"></script>
 </body>
 </html>
 `;
 
-export const DOCS_JS = `Scalar.createApiReference("#api-reference", {
+export const DOCS_JS = `Scalar.createApiReference("#reference", {
   url: "/api/openapi.json",
   withDefaultFonts: false,
   hideClientButton: true,

@@ -248,6 +248,21 @@ describe("changes made elsewhere", () => {
   });
 });
 
+describe("account data a revoked session's cache cookie cannot read", () => {
+  it("list-sessions asks the database: a session revoked from another browser gets 401 at once", async () => {
+    const { email, password } = await signUp();
+    const signIn = async () => cookiesFrom(await postJson("/api/auth/sign-in/email", { email, password }));
+    const phone = await signIn();
+    const laptop = await signIn();
+    expect((await get("/api/auth/list-sessions", phone)).status).toBe(200);
+    expect((await postJson("/api/auth/revoke-other-sessions", {}, { headers: { cookie: laptop } })).status).toBe(200);
+    // The phone's cache cookie still vouches for /api/me within the window ...
+    expect((await get("/api/me", phone)).status).toBe(200);
+    // ... but not for the list of the account's sessions (addresses, devices).
+    expect((await get("/api/auth/list-sessions", phone)).status).toBe(401);
+  });
+});
+
 describe("bearer tokens", () => {
   it("a bearer session token works on /api/me without cookies, and a revoked one does not", async () => {
     const { token, user, cookie } = await signUp();

@@ -45,6 +45,10 @@ export const accountPolicy = (db: Database, policy: AccountPolicy) =>
         if (policy.verificationRequired && typeof email === "string") policy.registrations.replaceOnSignUp(email);
         return;
       }
+      case "/list-sessions":
+        // The account's devices and addresses: read from the database, so a
+        // session revoked elsewhere cannot list them from its cache cookie.
+        return { context: { query: { ...(ctx.query ?? {}), disableCookieCache: true } } };
       case "/change-email":
         // The address is where resets go: moving it takes a fresh sign-in, as
         // listing sessions does, not just any cookie that still works.

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { createEdgeAuthClient } from "../src/client";
 import type { Tier } from "../src/db/schema";
-import { call, lastMailTo, ORIGIN, uniqueEmail } from "./helpers";
+import { browserCookie, call, lastMailTo, ORIGIN, uniqueEmail } from "./helpers";
 
 /** A client whose requests go through the Worker under test, keeping its cookies like a browser. */
 function clientWithCookieJar() {
@@ -13,8 +13,9 @@ function clientWithCookieJar() {
       const headers = new Headers(init?.headers);
       if (cookie) headers.set("cookie", cookie);
       const response = await call(`${url.pathname}${url.search}`, { ...init, headers });
-      const set = response.headers.getSetCookie().map((c) => c.split(";")[0]!);
-      if (set.length) cookie = set.join("; ");
+      // Merged by name, as a browser keeps them: a response that sets only
+      // the session cache cookie leaves the session token in place.
+      cookie = browserCookie(cookie, response);
       return response;
     },
   });

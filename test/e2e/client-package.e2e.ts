@@ -46,15 +46,17 @@ describe("edge-auth/client in another project", () => {
       `import { createEdgeAuthClient } from "edge-auth/client";
 const [origin, email] = process.argv.slice(2);
 // Node's fetch sends no Origin and keeps no cookies: do both, as a browser would.
-let cookie = "";
+const jar = new Map(); // cookie name -> value, merged like a browser's
 const client = createEdgeAuthClient(origin + "/api", {
   customFetchImpl: async (input, init) => {
     const headers = new Headers(init?.headers);
     headers.set("origin", origin);
-    if (cookie) headers.set("cookie", cookie);
+    if (jar.size) headers.set("cookie", [...jar].map(([name, value]) => name + "=" + value).join("; "));
     const response = await fetch(input, { ...init, headers });
-    const set = response.headers.getSetCookie().map((c) => c.split(";")[0]);
-    if (set.length) cookie = set.join("; ");
+    for (const set of response.headers.getSetCookie()) {
+      const pair = set.split(";")[0];
+      jar.set(pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1));
+    }
     return response;
   },
 });
@@ -62,7 +64,7 @@ const password = "correct horse battery staple";
 const up = await client.signUp.email({ email, password, name: "Node" });
 if (up.error) throw new Error("sign-up: " + JSON.stringify(up.error));
 await client.signOut();
-cookie = "";
+jar.clear();
 const signedIn = await client.signIn.email({ email, password });
 if (signedIn.error) throw new Error("sign-in: " + JSON.stringify(signedIn.error));
 const { data } = await client.getSession();

@@ -24,7 +24,7 @@
 // after 15 minutes whatever state it is in.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -34,6 +34,7 @@ import { measureBundle, type BundleSize } from "../scripts/bundle-size";
 import { migrate } from "../scripts/lib/migrate";
 import { startPgWireCounter, type PgWireCounter } from "../scripts/lib/pg-wire-counter";
 import { redact, withPassword } from "../scripts/lib/postgres";
+import { listeningPorts, processTree } from "../scripts/lib/procfs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const intEnv = (name: string, fallback: number) => {
@@ -205,74 +206,11 @@ async function stopTarget(target: Target | undefined): Promise<void> {
 
 // ------------------------------------------------------------------ /proc
 
-function children(pid: number): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === pid) found.push(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return found;
-}
-
-function descendants(pid: number): number[] {
-  const all: number[] = [];
-  for (let queue = [pid]; queue.length > 0; ) {
-    const next = children(queue.shift()!);
-    all.push(...next);
-    queue.push(...next);
-  }
-  return all;
-}
-
-/** Socket inodes listening on `port` (IPv4 or IPv6). */
-function listeningInodes(port: number): Set<string> {
-  const inodes = new Set<string>();
-  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text = "";
-    try {
-      text = readFileSync(file, "utf8");
-    } catch {
-      continue;
-    }
-    for (const line of text.split("\n").slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      if (fields.length < 10) continue;
-      const localPort = Number.parseInt(fields[1]!.split(":").pop()!, 16);
-      if (localPort === port && fields[3] === "0A") inodes.add(fields[9]!);
-    }
-  }
-  return inodes;
-}
-
-function holdsSocket(pid: number, inodes: Set<string>): boolean {
-  try {
-    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-      try {
-        const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
-        const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
-        if (inode && inodes.has(inode)) return true;
-      } catch {
-        // closed meanwhile
-      }
-    }
-  } catch {
-    // exited
-  }
-  return false;
-}
-
 /** The Worker's workerd processes: every workerd under wrangler except its dev proxy's (which serves the public port). */
 function workerPids(wranglerPid: number, publicPort: number): number[] {
-  const inodes = listeningInodes(publicPort);
-  return descendants(wranglerPid).filter((pid) => {
+  return processTree(wranglerPid).filter((pid) => {
     try {
-      return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "workerd" && !holdsSocket(pid, inodes);
+      return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "workerd" && !listeningPorts([pid]).includes(publicPort);
     } catch {
       return false;
     }

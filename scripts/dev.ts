@@ -15,6 +15,7 @@ import { configProblems, devVars } from "./lib/dev-config";
 import { describeMail, mailPort, startMailCatcher, type MailCatcher } from "./lib/mail-catcher";
 import { migrate } from "./lib/migrate";
 import { redact, startEmbeddedPostgres, withPassword, type EmbeddedPostgres } from "./lib/postgres";
+import { parentOf } from "./lib/procfs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const devVarsPath = path.join(root, ".dev.vars");
@@ -138,16 +139,9 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
 // npm runs this script through `sh -c`: the parent is that shell, npm its
 // parent, and whatever ran `npm run dev` (a terminal, an IDE, a test runner)
 // npm's. If any of them goes, no signal may reach us: a poll notices.
-function parentOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-  } catch {
-    return undefined; // No /proc (macOS): the parent alone is watched.
-  }
-}
 const watched = [process.ppid];
 for (let level = 1; process.env.npm_lifecycle_event && level < 3; level++) {
+  // No /proc (macOS): the parent alone is watched.
   const up = parentOf(watched.at(-1)!);
   if (!up || up <= 1) break;
   watched.push(up);

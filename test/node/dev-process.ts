@@ -2,9 +2,12 @@
 // random ports, their own data directory and env file (never the clone's
 // .dev.vars), and the process tree and listening ports they leave behind.
 import { spawn, type ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
+import { listeningPorts, listeningSockets, processTree } from "../../scripts/lib/procfs";
+
+export { listeningPorts, processTree };
 
 export const root = path.resolve(import.meta.dirname, "../..");
 
@@ -77,33 +80,6 @@ export function npmRun(script: string, args: string[], env: NodeJS.ProcessEnv, g
   return run("npm", ["run", "--silent", script, "--", ...args], env, group);
 }
 
-function parentOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-  } catch {
-    return undefined;
-  }
-}
-
-/** `pid` and every process below it. */
-export function processTree(pid: number): number[] {
-  const all = readdirSync("/proc").filter((name) => /^\d+$/.test(name)).map(Number);
-  const children = new Map<number, number[]>();
-  for (const p of all) {
-    const parent = parentOf(p);
-    if (parent !== undefined) children.set(parent, [...(children.get(parent) ?? []), p]);
-  }
-  const tree: number[] = [];
-  const queue = [pid];
-  while (queue.length) {
-    const p = queue.shift()!;
-    tree.push(p);
-    queue.push(...(children.get(p) ?? []));
-  }
-  return tree;
-}
-
 export function isAlive(pid: number): boolean {
   try {
     // A zombie has exited; only its parent has not reaped it yet.
@@ -112,49 +88,6 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-/** inode -> port of every TCP socket in LISTEN state. */
-function listeningSockets(): Map<string, number> {
-  const sockets = new Map<string, number>();
-  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text = "";
-    try {
-      text = readFileSync(file, "utf8");
-    } catch {
-      continue;
-    }
-    for (const line of text.split("\n").slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      if (fields[3] !== "0A") continue;
-      sockets.set(fields[9]!, parseInt(fields[1]!.split(":")[1]!, 16));
-    }
-  }
-  return sockets;
-}
-
-/** The ports the given processes listen on. */
-export function listeningPorts(pids: number[]): number[] {
-  const sockets = listeningSockets();
-  const ports = new Set<number>();
-  for (const pid of pids) {
-    let fds: string[] = [];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
-        const port = inode && sockets.get(inode);
-        if (port) ports.add(port);
-      } catch {
-        // Closed meanwhile.
-      }
-    }
-  }
-  return [...ports].sort((a, b) => a - b);
 }
 
 /** Of `ports`, those anything on this machine still listens on. */

@@ -7,9 +7,9 @@ export interface AppEnv {
   Bindings: Env;
   Variables: {
     config: Config;
-    /** Drizzle over the request's connection, which opens on the first query. */
+    /** Drizzle on the request's connection, which opens on the first query (withDatabase). */
     db: () => Database;
-    /** better-auth over `db()`, built on first call. */
+    /** better-auth on the same connection (one instance per isolate and config). */
     auth: () => Auth;
     user: AuthSession["user"];
     session: AuthSession["session"];

@@ -3,6 +3,7 @@ import type { Database } from "../db/client";
 import { sendInBackground, type Mailer } from "../mail";
 import { composeMail, type MailKind } from "../mail/templates";
 import { mailLink } from "./links";
+import { requestLocal } from "./request-scope";
 import { claimMailSlot } from "./throttle";
 
 /** How long an emailed account deletion link works, in seconds. */
@@ -11,7 +12,8 @@ export const DELETE_ACCOUNT_LINK_EXPIRES_IN = 60 * 60;
 export interface MailDeps {
   db: Database;
   config: Config;
-  mailer: Mailer;
+  /** The mailer of the request being served (its env's bindings). */
+  mailer: () => Mailer;
   /** The request's ExecutionContext.waitUntil: mail goes out after the response. */
   waitUntil: (promise: Promise<unknown>) => void;
   /** Told of every address verification link before it is mailed (registration.ts records the sign-up's). */
@@ -32,9 +34,8 @@ interface LinkCallbackData {
  */
 export function accountMails({ db, config, mailer, waitUntil, onVerificationLink }: MailDeps) {
   const site = new URL(config.origin).host;
-  // Per request, like the auth instance this belongs to.
-  let resetRequestHandled = false;
-  let changeEmailHandled = false;
+  // Whether this request's reset or change-email mailed anything.
+  const handled = requestLocal(() => ({ reset: false, changeEmail: false }));
 
   async function send(kind: MailKind, { user, url, token, code }: LinkCallbackData & { code?: string }, expiresIn: number, throttled: boolean) {
     // The anonymous plugin's made-up addresses are on .invalid (RFC 2606),
@@ -46,19 +47,19 @@ export function accountMails({ db, config, mailer, waitUntil, onVerificationLink
       console.log(`mail_throttled: ${kind}`);
       return;
     }
-    sendInBackground(waitUntil, mailer, kind, composeMail(kind, { to: user.email, url: mailLink(kind, url, token, config.origin), code, expiresIn, site }));
+    sendInBackground(waitUntil, mailer(), kind, composeMail(kind, { to: user.email, url: mailLink(kind, url, token, config.origin), code, expiresIn, site }));
   }
 
   return {
     /** Sign-up, unverified sign-in, resend, and the new address of an email change. */
     sendVerificationEmail: async (data: LinkCallbackData) => {
       const kind = isEmailChange(data.token) ? "change-email" : "verify-email";
-      if (kind === "change-email") changeEmailHandled = true;
+      if (kind === "change-email") handled().changeEmail = true;
       else await onVerificationLink(data.user.id, data.token, config.verification.expiresIn);
       return send(kind, data, config.verification.expiresIn, true);
     },
     sendResetPassword: (data: LinkCallbackData) => {
-      resetRequestHandled = true;
+      handled().reset = true;
       return send("reset-password", data, config.resetPasswordExpiresIn, true);
     },
     /**
@@ -69,7 +70,7 @@ export function accountMails({ db, config, mailer, waitUntil, onVerificationLink
      * or not it exists. (The row's value is empty: there is no user to own it.)
      */
     async afterResetRequest(email: unknown) {
-      if (resetRequestHandled || typeof email !== "string") return;
+      if (handled().reset || typeof email !== "string") return;
       await claimMailSlot(db, "reset-password", { id: "", email }, config.mail.resendInterval);
     },
     /**
@@ -78,7 +79,7 @@ export function accountMails({ db, config, mailer, waitUntil, onVerificationLink
      * answer's timing does not tell which addresses have accounts.
      */
     async afterChangeEmailRequest(newEmail: unknown) {
-      if (changeEmailHandled || typeof newEmail !== "string") return;
+      if (handled().changeEmail || typeof newEmail !== "string") return;
       await claimMailSlot(db, "change-email", { id: "", email: newEmail }, config.mail.resendInterval);
     },
     /**

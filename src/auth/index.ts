@@ -2,10 +2,10 @@ import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import { admin, anonymous, bearer, jwt, openAPI } from "better-auth/plugins";
 import { AUTH_PATH, type Config } from "../config";
-import type { Database } from "../db/client";
+import { requestDb } from "../db/request-db";
 import * as schema from "../db/schema";
 import type { Tier } from "../db/schema";
-import { createMailer, type MailBindings } from "../mail";
+import { createMailer } from "../mail";
 import { deleteUserCascade, deleteUserTokens } from "./delete-account";
 import { accountMails, DELETE_ACCOUNT_LINK_EXPIRES_IN } from "./emails";
 import { accountFollowUp, accountPolicy } from "./hooks";
@@ -21,28 +21,38 @@ import { passwordless, PASSWORDLESS_DISABLED_PATHS } from "./passwordless";
 import { twoFactorSignIn } from "./two-factor";
 import { encryptIdTokens, providerOptions } from "./providers";
 import { passkeys } from "./passkeys";
+import { authRequest, requestLocal } from "./request-scope";
 
-/** What createAuth needs from the request besides its database and config. */
-export interface AuthRuntime {
-  /** The request's ExecutionContext.waitUntil. */
-  waitUntil: (promise: Promise<unknown>) => void;
-  /** The Worker's env, for the send_email binding. */
-  bindings: MailBindings;
-}
+const instances = new WeakMap<Config, Auth>();
 
 /**
- * Builds better-auth over the request's own Drizzle instance, so auth and the
- * app's routes share one connection. Built per request because the instance
- * holds that connection; nothing here is cached across requests.
+ * better-auth for this config, built once per isolate: building it (its
+ * endpoints, router, schema checks and every plugin) cost more CPU than a
+ * request answered from the session cache spends in all. Serve requests with
+ * it only inside runWithConnection (its queries go to the request's own
+ * connection, shared with the app's routes) and runAsAuthRequest (mail's
+ * waitUntil and bindings, and the per-request state of its hooks).
  */
-export function createAuth(db: Database, config: Config, runtime: AuthRuntime) {
+export function authFor(config: Config): Auth {
+  let auth = instances.get(config);
+  if (!auth) {
+    auth = createAuth(config);
+    instances.set(config, auth);
+  }
+  return auth;
+}
+
+function createAuth(config: Config) {
+  const db = requestDb;
   const guard = signInGuard(db, config.signIn);
   const registrations = pendingRegistrations(db);
+  // The mailer over the serving request's env (a send_email binding is the env's).
+  const mailer = requestLocal(() => createMailer(config.mail, authRequest().bindings));
   const mails = accountMails({
     db,
     config,
-    mailer: createMailer(config.mail, runtime.bindings),
-    waitUntil: runtime.waitUntil,
+    mailer,
+    waitUntil: (promise) => authRequest().waitUntil(promise),
     onVerificationLink: registrations.afterVerificationLink,
   });
   const hasher = passwordHasher(db, config.password);

@@ -4,6 +4,7 @@ import { scrypt } from "node:crypto";
 import type { Database } from "../db/client";
 import { account } from "../db/schema";
 import { argon2idRaw, type Argon2Params } from "./argon2";
+import { requestLocal } from "./request-scope";
 
 const SALT_BYTES = 16;
 const HASH_BYTES = 32;
@@ -111,25 +112,25 @@ export async function verifyStored(stored: string, password: string, policy: Pas
 }
 
 /**
- * better-auth's `emailAndPassword.password` over argon2id, for one request
- * (the auth instance is built per request). A verify that succeeds against an
- * outdated hash remembers it; `upgrade(userId)`, run after a successful
- * sign-in, replaces it in the same request. The update matches the old hash,
- * so a concurrent password change wins.
+ * better-auth's `emailAndPassword.password` over argon2id. A verify that
+ * succeeds against an outdated hash remembers it for the request;
+ * `upgrade(userId)`, run after a successful sign-in, replaces it in the same
+ * request. The update matches the old hash, so a concurrent password change wins.
  */
 export function passwordHasher(db: Database, policy: PasswordPolicy) {
-  let outdated: { hash: string; password: string } | undefined;
+  const state = requestLocal((): { outdated?: { hash: string; password: string } } => ({}));
   return {
     hash: async (password: string) => hashArgon2id(password, policy),
     verify: async ({ hash, password }: { hash: string; password: string }) => {
       const verdict = await verifyStored(hash, password, policy);
-      if (verdict.ok && verdict.rehash) outdated = { hash, password };
+      if (verdict.ok && verdict.rehash) state().outdated = { hash, password };
       return verdict.ok;
     },
     async upgrade(userId: string) {
+      const { outdated } = state();
       if (!outdated) return;
       const { hash, password } = outdated;
-      outdated = undefined;
+      state().outdated = undefined;
       await db
         .update(account)
         .set({ password: hashArgon2id(password, policy) })

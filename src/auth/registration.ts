@@ -2,6 +2,7 @@ import type { BetterAuthOptions, DBAdapter } from "better-auth";
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { account, session, user, verification } from "../db/schema";
+import { requestLocal } from "./request-scope";
 import { MAIL_THROTTLE_PREFIX, sha256 } from "./throttle";
 
 /**
@@ -73,14 +74,12 @@ export async function replacePendingRegistration(db: Database, email: string): P
  * connection that transaction is open on.
  */
 export function pendingRegistrations(db: Database) {
-  let replacing: string | undefined;
-  let signingUp = false;
-  let replaced = false;
+  // Per request: what this request's sign-up asked for and what its transaction did.
+  const state = requestLocal((): { replacing?: string; signingUp: boolean; replaced: boolean } => ({ signingUp: false, replaced: false }));
   return {
     /** Before /sign-up/email: the pending registration of `email` goes in sign-up's transaction. */
     replaceOnSignUp(email: string) {
-      replacing = email;
-      signingUp = true;
+      Object.assign(state(), { replacing: email, signingUp: true });
     },
     /**
      * From the verification mail callback: a link this request's sign-up
@@ -89,12 +88,12 @@ export function pendingRegistrations(db: Database) {
      * mailed by any other request (a resend, a sign-in) are not recorded.
      */
     async afterVerificationLink(userId: string, token: string, expiresInSeconds: number) {
+      const { signingUp, replaced } = state();
       if (signingUp && !replaced) await recordSignUpLink(db, userId, token, expiresInSeconds);
     },
     /** After /sign-up/email: a replacement its transaction did not take is dropped. */
     forget() {
-      replacing = undefined;
-      signingUp = false;
+      Object.assign(state(), { replacing: undefined, signingUp: false });
     },
     /** The adapter whose next transaction starts with the replacement asked for. */
     adapter<O extends BetterAuthOptions>(factory: (options: O) => DBAdapter<O>): (options: O) => DBAdapter<O> {
@@ -103,9 +102,9 @@ export function pendingRegistrations(db: Database) {
         const { transaction } = adapter;
         adapter.transaction = (callback) =>
           transaction(async (trx) => {
-            const email = replacing;
-            replacing = undefined;
-            if (email !== undefined) replaced = await replacePendingRegistration(db, email);
+            const email = state().replacing;
+            state().replacing = undefined;
+            if (email !== undefined) state().replaced = await replacePendingRegistration(db, email);
             return callback(trx);
           });
         return adapter;

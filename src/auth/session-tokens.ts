@@ -1,4 +1,8 @@
 import type { BetterAuthOptions, DBAdapter, DBTransactionAdapter, Where } from "better-auth";
+import { requestLocal } from "./request-scope";
+
+// Raw tokens this request knows by their hash, and stored hashes it has handed out.
+const tokens = requestLocal(() => ({ rawByHash: new Map<string, string>(), handedOut: new Set<string>() }));
 
 /**
  * Session tokens are stored as SHA-256 hex, never as issued: a copy of the
@@ -16,19 +20,18 @@ import type { BetterAuthOptions, DBAdapter, DBTransactionAdapter, Where } from "
  *   what it listed) is used as it is: it is already a hash. A client cannot
  *   send one: only hashes this very adapter handed out in this request count.
  *
- * The adapter is built per auth instance, so per request: the two maps live
- * exactly as long as the request.
+ * The adapter lives as long as the auth instance (the isolate); the two maps
+ * are per request (requestLocal) and live exactly as long as it.
  */
 export function hashSessionTokens<O extends BetterAuthOptions>(
   factory: (options: O) => DBAdapter<O>,
 ): (options: O) => DBAdapter<O> {
   return (options) => {
     const adapter = factory(options);
-    const rawByHash = new Map<string, string>();
-    const handedOut = new Set<string>();
 
     async function toStored(value: unknown): Promise<unknown> {
       if (typeof value !== "string") return value;
+      const { rawByHash, handedOut } = tokens();
       if (handedOut.has(value)) return value;
       const hash = await sessionTokenHash(value);
       rawByHash.set(hash, value);
@@ -53,6 +56,7 @@ export function hashSessionTokens<O extends BetterAuthOptions>(
 
     function rowOut<T>(row: T): T {
       if (!row || typeof row !== "object" || !("token" in row) || typeof row.token !== "string") return row;
+      const { rawByHash, handedOut } = tokens();
       const raw = rawByHash.get(row.token);
       if (raw) return { ...row, token: raw };
       handedOut.add(row.token);

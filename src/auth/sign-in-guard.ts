@@ -2,6 +2,7 @@ import { APIError } from "better-auth/api";
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { verification } from "../db/schema";
+import { requestLocal } from "./request-scope";
 
 /** What every failure counter row's id starts with (rows live in `verification`, like the mail throttle). */
 export const SIGN_IN_FAILURES_PREFIX = "sign-in-failures:";
@@ -43,12 +44,11 @@ const INVALID_EMAIL_OR_PASSWORD = { code: "INVALID_EMAIL_OR_PASSWORD", message: 
  *   concurrent attempts from many isolates all count; expired rows go with
  *   the hourly cleanup.
  *
- * Built per request (like the auth instance): it remembers the count this
- * request's sign-in took, if any.
+ * Built once, with the auth instance; what it remembers (the count this
+ * request's sign-in took, the user a reset is for) is per request.
  */
 export function signInGuard(db: Database, config: SignInGuardConfig) {
-  let counted: string | undefined;
-  let resetUserId: string | undefined;
+  const state = requestLocal((): { counted?: string; resetUserId?: string } => ({}));
 
   return {
     /**
@@ -58,7 +58,7 @@ export function signInGuard(db: Database, config: SignInGuardConfig) {
     async before(email: string, hashPassword: () => Promise<unknown>, refusal: { code: string; message: string; status?: "UNAUTHORIZED" | "BAD_REQUEST" } = INVALID_EMAIL_OR_PASSWORD) {
       const key = await failuresId(email);
       if (await takeAttempt(db, key, config)) {
-        counted = key;
+        state().counted = key;
         return;
       }
       await hashPassword();
@@ -67,8 +67,8 @@ export function signInGuard(db: Database, config: SignInGuardConfig) {
     },
     /** After that sign-in: a failed password or code keeps its count; anything else gives it back. */
     async after(outcome: "failed" | "succeeded" | "other") {
-      const key = counted;
-      counted = undefined;
+      const key = state().counted;
+      state().counted = undefined;
       if (!key || outcome === "failed") return;
       if (outcome === "succeeded") return void (await db.delete(verification).where(sql`${verification.id} = ${key}`));
       await db
@@ -78,10 +78,11 @@ export function signInGuard(db: Database, config: SignInGuardConfig) {
     },
     /** Before /reset-password with a live token: whose password it resets. */
     resetting(userId: string) {
-      resetUserId = userId;
+      state().resetUserId = userId;
     },
     /** After a successful /reset-password: the owner's way back in ends a lock at once. */
     async afterReset(findUser: (id: string) => Promise<{ email: string } | null>) {
+      const { resetUserId } = state();
       const found = resetUserId ? await findUser(resetUserId) : null;
       if (found) await clearFailures(db, found.email);
     },

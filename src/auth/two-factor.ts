@@ -5,6 +5,7 @@ import { sql } from "drizzle-orm";
 import type { Config } from "../config";
 import type { Database } from "../db/client";
 import { verification } from "../db/schema";
+import { requestLocal } from "./request-scope";
 import { claimMailSlot, mailThrottleId } from "./throttle";
 
 /** Failed second-factor checks per account (from any client, across sign-ins) before a lock. */
@@ -53,9 +54,8 @@ export function twoFactorSignIn(db: Database, config: Config) {
     accountLockout: { enabled: true, maxFailedAttempts: TWO_FACTOR_MAX_FAILURES, durationSeconds: config.signIn.lockout },
   });
   const [secondFactorStep] = plugin.hooks.after;
-  // Where this request's sign-in link redirects to (the auth instance, and so
-  // this closure, lives for one request).
-  let linkLocation: string | null = null;
+  // Where this request's sign-in link redirects to.
+  const link = requestLocal((): { location: string | null } => ({ location: null }));
 
   const policy = {
     id: "edge-auth-two-factor-policy",
@@ -93,7 +93,7 @@ export function twoFactorSignIn(db: Database, config: Config) {
           matcher: (ctx) => LINK_SIGN_INS.has(ctx.path ?? ""),
           handler: createAuthMiddleware(async (ctx) => {
             const returned = ctx.context.returned;
-            linkLocation = isAPIError(returned) ? new Headers(returned.headers ?? undefined).get("location") : null;
+            link().location = isAPIError(returned) ? new Headers(returned.headers ?? undefined).get("location") : null;
           }),
         },
         {
@@ -108,8 +108,9 @@ export function twoFactorSignIn(db: Database, config: Config) {
             const answer = ctx.context.returned as { twoFactorRedirect?: boolean } | undefined;
             // A link opened in a browser: back to its callbackURL, which asks
             // for the code (POST /two-factor/verify-totp with the cookie set above).
-            if (answer?.twoFactorRedirect && linkLocation) {
-              const url = new URL(linkLocation, config.origin);
+            const { location } = link();
+            if (answer?.twoFactorRedirect && location) {
+              const url = new URL(location, config.origin);
               url.searchParams.set("twoFactorRedirect", "true");
               throw ctx.redirect(url.toString());
             }

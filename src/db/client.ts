@@ -64,7 +64,12 @@ export function describeError(err: unknown): string {
 }
 
 export interface Connection {
-  /** Drizzle over the request's client, built on first use. */
+  /**
+   * The pg client, built on first use; its `query` connects first. What
+   * `requestDb` (request-db.ts) sends a request's queries to.
+   */
+  readonly client: Pick<Client, "query">;
+  /** Drizzle over this connection's own client (tooling, the cleanup job), built on first use. */
   readonly db: Database;
   /** True once a query (or open()) has made the client connect. */
   readonly opened: boolean;
@@ -87,12 +92,15 @@ export interface Connection {
  * connections, so a client per request is the documented pattern. The pg
  * Client and Drizzle are built on first use of `db` too: building them
  * (pg parses the connection string and reads its PG* defaults) is CPU a
- * request answered from the session cache need not spend.
+ * request answered from the session cache need not spend. (A Worker request
+ * queries through `requestDb`, one Drizzle per isolate; `db` here is for
+ * tooling and jobs that hold a connection of their own.)
  */
 export function lazyConnection(connectionString: string): Connection {
   let lost = false;
   let connecting: Promise<void> | undefined;
-  let built: { db: Database; client: Client; query: (...args: unknown[]) => Promise<unknown>; ready: () => Promise<void> } | undefined;
+  let built: { client: Client; query: (...args: unknown[]) => Promise<unknown>; ready: () => Promise<void> } | undefined;
+  let db: Database | undefined;
   const build = () => {
     if (built) return built;
     const client = new Client({ connectionString, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
@@ -116,12 +124,15 @@ export function lazyConnection(connectionString: string): Connection {
       await ready();
       return query(...args);
     };
-    built = { db: drizzle(client, { schema }), client, query, ready };
+    built = { client, query, ready };
     return built;
   };
   return {
+    get client() {
+      return build().client;
+    },
     get db() {
-      return build().db;
+      return (db ??= drizzle({ client: build().client, schema }));
     },
     get opened() {
       return connecting !== undefined;

@@ -1,27 +1,27 @@
 import { createMiddleware } from "hono/factory";
-import { createAuth, type Auth } from "../auth";
-import { lazyConnection, type Database } from "../db/client";
+import { authFor } from "../auth";
+import { runAsAuthRequest } from "../auth/request-scope";
+import { lazyConnection } from "../db/client";
+import { requestDb, runWithConnection } from "../db/request-db";
 import type { AppEnv } from "../env";
 import { errorResponse } from "../errors";
 
 /**
- * Puts `c.var.db()` and `c.var.auth()` on the request: Drizzle over the
- * request's one connection, and better-auth over that Drizzle. Both are made
- * on first use and the connection opens on the first query, so a request
- * answered from a session cookie cache builds neither and opens no socket.
- * An opened connection is closed after the response, in waitUntil, so closing
- * never delays the client.
+ * Puts `c.var.db()` and `c.var.auth()` on the request: Drizzle and
+ * better-auth, both built once per isolate, whose queries run on this
+ * request's one connection. The connection opens on the first query, so a
+ * request answered from a session cookie cache opens no socket. An opened
+ * connection is closed after the response, in waitUntil, so closing never
+ * delays the client.
  */
 export const withDatabase = createMiddleware<AppEnv>(async (c, next) => {
   const connection = lazyConnection(c.env.HYPERDRIVE.connectionString);
-  let auth: Auth | undefined;
-  c.set("db", (): Database => connection.db);
-  c.set("auth", () => {
-    auth ??= createAuth(connection.db, c.var.config, { waitUntil: (p) => c.executionCtx.waitUntil(p), bindings: c.env });
-    return auth;
-  });
+  c.set("db", () => requestDb);
+  c.set("auth", () => authFor(c.var.config));
   try {
-    await next();
+    await runWithConnection(connection, () =>
+      runAsAuthRequest({ waitUntil: (p) => c.executionCtx.waitUntil(p), bindings: c.env }, next),
+    );
     // better-auth turns a failed query into its own 500; when the connection
     // is what failed, the honest answer is 503.
     if (c.res.status >= 500 && connection.opened && !(await connection.alive())) {

@@ -1,4 +1,3 @@
-import { sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { describeRoute } from "hono-openapi";
 import { z } from "zod";
@@ -26,7 +25,8 @@ export const health = new Hono<AppEnv>().get(
   try {
     const connection = lazyConnection(c.env.HYPERDRIVE.connectionString);
     try {
-      await connection.db.execute(sql`select 1`);
+      // One round trip; no Drizzle needed for it.
+      await connection.client.query("select 1");
     } finally {
       c.executionCtx.waitUntil(connection.close());
     }

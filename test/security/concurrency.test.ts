@@ -46,6 +46,25 @@ describe("concurrency", () => {
     expect(row.value).toBe("5");
   });
 
+  it("sign-ins to two accounts at once keep their own counts: one account's successes never clear the other's failures", async () => {
+    // The auth instance serves concurrent requests of an isolate; what a
+    // sign-in remembers between its hooks (the count it took) is per request.
+    const guessed = await signUp();
+    const owner = await signUp();
+    const counting = envWith({ SIGN_IN_MAX_FAILURES: "1000" });
+    const send = (email: string, password: string) =>
+      postJson("/api/auth/sign-in/email", { email, password }, { headers: { "cf-connecting-ip": randomClientAddress() } }, counting);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? send(guessed.email, `guess ${i}`) : send(owner.email, owner.password))),
+    );
+    expect(answers.map((r) => r.status)).toEqual(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? 401 : 200)));
+    const counts = await withSql(async (sql) => {
+      const read = async (email: string) => (await sql.query(`select value from verification where id = $1`, [await failuresId(email)])).rows[0]?.value;
+      return { guessed: await read(guessed.email), owner: await read(owner.email) };
+    });
+    expect(counts).toEqual({ guessed: "10", owner: undefined });
+  });
+
   it("simultaneous sign-ups for one pending address leave exactly one registration and no 5xx", async () => {
     const verifying = envWith({ REQUIRE_EMAIL_VERIFICATION: "true", EMAIL_RESEND_INTERVAL: "0" });
     const email = uniqueEmail("race");

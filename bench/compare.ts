@@ -17,7 +17,9 @@
 //  5. Worker CPU: the workerd processes of each `wrangler dev`, from
 //     /proc/<pid>/task/*/schedstat (ns on CPU), without the workerd of
 //     wrangler's dev proxy (the one listening on the public port), divided by
-//     requests. Prints a table, writes bench/results.json.
+//     requests. edge-auth runs without its [assets] table (workerOnlyConfig):
+//     the asset router would run in the same process. Prints a table, writes
+//     bench/results.json.
 //
 // Knobs: DATABASE_URL, BENCH_CONCURRENCY (2), BENCH_SCALE (1: multiplies the
 // request counts), BENCH_KEEP (keep the databases). Loopback only; gives up
@@ -123,7 +125,7 @@ async function startTarget(name: Target["name"], database: string): Promise<Targ
   const envFile = path.join(scratch, `${name}.env`);
   writeFileSync(envFile, `APP_SECRET=${randomBytes(32).toString("base64url")}\n`, { mode: 0o600 });
   const logFile = path.join(scratch, `${name}-wrangler.log`);
-  const config = name === "edge-auth" ? path.join(root, "wrangler.toml") : path.join(root, "bench/peer/wrangler.toml");
+  const config = name === "edge-auth" ? workerOnlyConfig() : path.join(root, "bench/peer/wrangler.toml");
   const args = [
     path.join(root, "node_modules/wrangler/bin/wrangler.js"),
     "dev",
@@ -170,6 +172,24 @@ async function startTarget(name: Target["name"], database: string): Promise<Targ
     throw err;
   }
   return target;
+}
+
+/**
+ * edge-auth's wrangler.toml without its [assets] table. Under wrangler dev,
+ * asset routing (a router and an asset Worker deciding that /api/... is not a
+ * file) runs as JavaScript in the same workerd process as the Worker, so its
+ * CPU would count as edge-auth's; on Cloudflare it runs before the Worker and
+ * is not the Worker's CPU. The peer has no assets. Everything else, the Worker
+ * included, is the project's own config.
+ */
+function workerOnlyConfig(): string {
+  const source = readFileSync(path.join(root, "wrangler.toml"), "utf8");
+  const withoutAssets = source.replace(/^\[assets\]\n(?:(?!\[)[^\n]*\n)*/m, "");
+  if (withoutAssets === source || /^\[assets\]/m.test(withoutAssets)) throw new Error("bench: wrangler.toml's [assets] table was not found to leave out");
+  const file = path.join(scratch, "edge-auth.wrangler.toml");
+  // Paths in the copy are relative to it; point main back at the project.
+  writeFileSync(file, withoutAssets.replace(/^main = "([^"]+)"/m, (_, main: string) => `main = ${JSON.stringify(path.join(root, main))}`));
+  return file;
 }
 
 async function waitUntilServing(target: Target): Promise<void> {
@@ -513,7 +533,9 @@ async function main() {
     console.log("\n## Goals (issue 11)\n");
     console.log("| goal | measured | met |\n|---|---|---|");
     for (const g of report.goals) console.log(`| ${g.goal} | ${g.value} | ${g.met ? "yes" : "NO"} |`);
-    console.log("\nWritten to bench/results.json. Worker CPU excludes wrangler's dev proxy; compare ratios, not absolute numbers.");
+    console.log(
+      "\nWritten to bench/results.json. Worker CPU excludes wrangler's dev proxy and edge-auth's asset routing (run without [assets]); compare ratios, not absolute numbers.",
+    );
     finished = true;
   } finally {
     await stopTarget(edge);

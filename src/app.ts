@@ -26,7 +26,7 @@ app.use(withConfig);
 app.use(
   "/api/*",
   cors({
-    origin: (origin, c) => (c.var.config.trustedOrigins.includes(origin) ? origin : null),
+    origin: (origin, c) => (c.get("config").trustedOrigins.includes(origin) ? origin : null),
     credentials: true,
     allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
     allowHeaders: ["content-type", "authorization"],
@@ -47,7 +47,7 @@ app.use("/api/*", async (c, next) => (c.req.path.startsWith(`${AUTH_PATH}/`) ? n
 
 // Only matched routes open a database connection: a 404 costs no round trip.
 app.route("/api/health", health);
-app.on(["GET", "POST"], `${AUTH_PATH}/*`, rateLimitCredentials, withDatabase, (c) => c.var.auth().handler(c.req.raw));
+app.on(["GET", "POST"], `${AUTH_PATH}/*`, rateLimitCredentials, withDatabase, (c) => c.get("auth")().handler(c.req.raw));
 app.route("/api/me", me);
 app.route("/api/content", content);
 app.route("/api/admin", adminRoutes);

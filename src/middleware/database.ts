@@ -17,7 +17,7 @@ import { errorResponse } from "../errors";
 export const withDatabase = createMiddleware<AppEnv>(async (c, next) => {
   const connection = lazyConnection(c.env.HYPERDRIVE.connectionString);
   c.set("db", () => requestDb);
-  c.set("auth", () => authFor(c.var.config));
+  c.set("auth", () => authFor(c.get("config")));
   try {
     await runWithConnection(connection, () =>
       runAsAuthRequest({ waitUntil: (p) => c.executionCtx.waitUntil(p), bindings: c.env }, next),

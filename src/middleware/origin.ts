@@ -14,7 +14,7 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 export const checkOrigin = createMiddleware<AppEnv>(async (c, next) => {
   if (SAFE_METHODS.has(c.req.method) || !c.req.header("cookie")) return next();
   const origin = c.req.header("origin");
-  if (!origin || origin === "null" || !c.var.config.trustedOrigins.includes(origin)) {
+  if (!origin || origin === "null" || !c.get("config").trustedOrigins.includes(origin)) {
     return errorResponse(c, 403, "invalid_origin", "This request's Origin is not a trusted origin");
   }
   await next();

@@ -17,7 +17,7 @@ const CREDENTIAL_GETS = new RegExp(`^${AUTH_PATH}/(magic-link/verify|callback/[^
  * error shape, since these are its routes.
  */
 export const rateLimitCredentials = createMiddleware<AppEnv>(async (c, next) => {
-  if (!c.var.config.rateLimits) return next();
+  if (!c.get("config").rateLimits) return next();
   const credential =
     c.req.method === "POST" ? CREDENTIAL_ENDPOINTS.test(c.req.path) : c.req.method === "GET" && CREDENTIAL_GETS.test(c.req.path);
   if (!credential) return next();

@@ -26,14 +26,14 @@ export interface RequireAuthOptions {
 export function requireAuth({ fresh = false }: RequireAuthOptions = {}) {
   return createMiddleware<AppEnv>(async (c, next) => {
     if (!fresh) {
-      const cached = await readSessionCache(c, c.var.config);
+      const cached = await readSessionCache(c, c.get("config"));
       if (cached) {
         c.set("user", cached.user);
         c.set("session", cached.session);
         return next();
       }
     }
-    const { headers, response: result } = await c.var.auth().api.getSession({
+    const { headers, response: result } = await c.get("auth")().api.getSession({
       headers: c.req.raw.headers,
       query: fresh ? { disableCookieCache: true } : {},
       returnHeaders: true,
@@ -50,7 +50,7 @@ export function requireAuth({ fresh = false }: RequireAuthOptions = {}) {
 /** 403 unless the signed-in user's tier is at least `min` (anonymous < free < member). */
 export function requireTier(min: Tier) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const current = c.var.user.tier;
+    const current = c.get("user").tier;
     if (rank(current) < rank(min)) {
       return errorResponse(c, 403, "tier_required", `This route needs the ${min} tier`, { required: min, current });
     }
@@ -63,7 +63,7 @@ export function requireAdmin() {
   return createMiddleware<AppEnv>(async (c, next) => {
     const { user } = c.var;
     const roles = (user.role ?? "").split(",").map((r) => r.trim());
-    if (!roles.includes("admin") && !c.var.config.adminUserIds.includes(user.id)) {
+    if (!roles.includes("admin") && !c.get("config").adminUserIds.includes(user.id)) {
       return errorResponse(c, 403, "admin_required", "This route is for admins");
     }
     await next();

@@ -53,12 +53,12 @@ export const adminRoutes = new Hono<AppEnv>()
     withDatabase, requireAuth({ fresh: true }), requireAdmin(), jsonBody(SetTierBody), async (c) => {
     const userId = c.req.param("id");
     const { tier } = c.req.valid("json");
-    const change = await changeTier(c.var.db(), userId, tier, c.var.user.id);
+    const change = await changeTier(c.get("db")(), userId, tier, c.get("user").id);
     if (!change.found) return errorResponse(c, 404, "user_not_found", "No user with that id");
     // The admin's own cached session (their tier, if they changed their own)
     // is dropped here; the user's other browsers see the change within
     // SESSION_CACHE_MAX_AGE, fresh routes at once.
-    if (change.changed) c.header("set-cookie", expiredCacheCookie(c.var.config), { append: true });
+    if (change.changed) c.header("set-cookie", expiredCacheCookie(c.get("config")), { append: true });
     return c.json({
       userId,
       tier,
@@ -77,9 +77,9 @@ export const adminRoutes = new Hono<AppEnv>()
     }),
     withDatabase, requireAuth({ fresh: true }), requireAdmin(), async (c) => {
     const userId = c.req.param("id");
-    const [target] = await c.var.db().select({ tier: user.tier }).from(user).where(eq(user.id, userId));
+    const [target] = await c.get("db")().select({ tier: user.tier }).from(user).where(eq(user.id, userId));
     if (!target) return errorResponse(c, 404, "user_not_found", "No user with that id");
-    const history = await c.var.db()
+    const history = await c.get("db")()
       .select()
       .from(tierChange)
       .where(eq(tierChange.userId, userId))

@@ -24,7 +24,7 @@ const gated = (tier: string) =>
   });
 
 export const content = new Hono<AppEnv>()
-  .get("/free", gated("free"), withDatabase, requireAuth(), requireTier("free"), (c) => c.json({ content: "free", tier: c.var.user.tier }))
+  .get("/free", gated("free"), withDatabase, requireAuth(), requireTier("free"), (c) => c.json({ content: "free", tier: c.get("user").tier }))
   .get("/member", gated("member"), withDatabase, requireAuth(), requireTier("member"), (c) =>
-    c.json({ content: "member", tier: c.var.user.tier }),
+    c.json({ content: "member", tier: c.get("user").tier }),
   );

@@ -22,6 +22,6 @@ export const me = new Hono<AppEnv>().get(
     responses: { 200: jsonResponse("The user", MeAnswer), ...errorResponses(401, 503) },
   }),
   withDatabase, requireAuth(), (c) => {
-  const { id, email, name, tier, isAnonymous, emailVerified } = c.var.user;
+  const { id, email, name, tier, isAnonymous, emailVerified } = c.get("user");
   return c.json({ id, email, name, tier, isAnonymous: Boolean(isAnonymous), emailVerified });
 });

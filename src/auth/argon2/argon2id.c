@@ -185,166 +185,284 @@ static void hprime(uint8_t *out, uint32_t outlen, const uint8_t *in, uint32_t in
   blake2b_final(&b2b, out);
 }
 
-// The BlaMka round function on 8 registers of two 64-bit words each.
-// 2 * lo32(x) * lo32(y), as a 64-bit product per lane.
-INLINE v128_t mul_lo2(v128_t x, v128_t y) {
-#ifdef ARGON2_MUL_MASK
-  const v128_t mask = wasm_i64x2_const(0xffffffffLL, 0xffffffffLL);
-  v128_t p = wasm_i64x2_mul(wasm_v128_and(x, mask), wasm_v128_and(y, mask));
-#else
-  v128_t p = wasm_u64x2_extmul_low_u32x4(wasm_i32x4_shuffle(x, x, 0, 2, 0, 2), wasm_i32x4_shuffle(y, y, 0, 2, 0, 2));
-#endif
-  return wasm_i64x2_add(p, p);
-}
+// ---- The compression function G (RFC 9106 §3.5, §3.6) ------------------
+//
+// A block is 64 v128 registers Q0..Q63, row r = Q8r..Q8r+7, column c =
+// Qc, Qc+8, ..., Qc+56. P works on 8 registers S0..S7 holding the words
+// (v0 v1) (v2 v3) ... (v14 v15): A0 A1 = S0 S1, B0 B1 = S2 S3, C0 C1 = S4 S5,
+// D0 D1 = S6 S7. Its column step is GB on (A0 B0 C0 D0) and (A1 B1 C1 D1), two
+// words per register; the diagonal step first rotates B, C and D by one, two
+// and three words.
+//
+// Performance in V8 (what workerd runs), measured rather than guessed:
+// - GB is one long dependency chain, so the code runs two P's (two rows, then
+//   two columns) interleaved step by step: four independent chains.
+// - clang's wasm backend sinks every single-use value down to its use, which
+//   would put the two P's back one after the other; PIN (an empty volatile
+//   asm statement that "changes" its operands) keeps the interleaving.
+// - 2 * lo32(x) * lo32(y): one i32x4 shuffle gathers the low halves of two
+//   registers, then extmul_low / extmul_high (V8: unpack + pmuludq each).
+// - Rotations: 32 is an i32x4 shuffle (pshufd), 16 a byte shuffle that V8
+//   turns into pshuflw + pshufhw, 24 and 63 shifts (a byte shuffle there
+//   costs V8 a pshufb plus four instructions to build its mask).
+// - The loops are unrolled so every load and store has a constant offset.
 
-#define BLAMKA(x, y) wasm_i64x2_add(wasm_i64x2_add(x, y), mul_lo2(x, y))
+#define PIN1(x) __asm__ volatile("" : "+r"(x))
+#define PIN4(a, b, c, d) \
+  do {                   \
+    PIN1(a);             \
+    PIN1(b);             \
+    PIN1(c);             \
+    PIN1(d);             \
+  } while (0)
+
 #define ROTR32(x) wasm_i32x4_shuffle(x, x, 1, 0, 3, 2)
-#define ROTR24(x) wasm_i8x16_shuffle(x, x, 3, 4, 5, 6, 7, 0, 1, 2, 11, 12, 13, 14, 15, 8, 9, 10)
+#define ROTR24(x) wasm_v128_or(wasm_u64x2_shr(x, 24), wasm_i64x2_shl(x, 40))
 #define ROTR16(x) wasm_i8x16_shuffle(x, x, 2, 3, 4, 5, 6, 7, 0, 1, 10, 11, 12, 13, 14, 15, 8, 9)
 #define ROTR63(x) wasm_v128_xor(wasm_u64x2_shr(x, 63), wasm_i64x2_add(x, x))
 
-#define GB(a, b, c, d)               \
-  do {                               \
-    a = BLAMKA(a, b);                \
-    d = ROTR32(wasm_v128_xor(d, a)); \
-    c = BLAMKA(c, d);                \
-    b = ROTR24(wasm_v128_xor(b, c)); \
-    a = BLAMKA(a, b);                \
-    d = ROTR16(wasm_v128_xor(d, a)); \
-    c = BLAMKA(c, d);                \
-    b = ROTR63(wasm_v128_xor(b, c)); \
+// a0 += b0 + 2 * lo32(a0) * lo32(b0), and the same for a1, b1.
+#define BLAMKA2(a0, b0, a1, b1)                                             \
+  do {                                                                      \
+    v128_t x_ = wasm_i32x4_shuffle(a0, a1, 0, 2, 4, 6);                     \
+    v128_t y_ = wasm_i32x4_shuffle(b0, b1, 0, 2, 4, 6);                     \
+    v128_t p0_ = wasm_u64x2_extmul_low_u32x4(x_, y_);                       \
+    v128_t p1_ = wasm_u64x2_extmul_high_u32x4(x_, y_);                      \
+    a0 = wasm_i64x2_add(wasm_i64x2_add(a0, b0), wasm_i64x2_add(p0_, p0_));  \
+    a1 = wasm_i64x2_add(wasm_i64x2_add(a1, b1), wasm_i64x2_add(p1_, p1_));  \
   } while (0)
 
-// Registers S0..S7 hold the words (v0 v1) (v2 v3) ... (v14 v15) of RFC 9106
-// §3.6: A0 A1 = S0 S1, B0 B1 = S2 S3, C0 C1 = S4 S5, D0 D1 = S6 S7. The
-// column step is GB on (A0 B0 C0 D0) and (A1 B1 C1 D1) two lanes at a time;
-// the diagonal step rotates B, C and D by one, two and three words first.
-#define P_ROUND(A0, A1, B0, B1, C0, C1, D0, D1)                 \
-  do {                                                          \
-    GB(A0, B0, C0, D0);                                         \
-    GB(A1, B1, C1, D1);                                         \
-    v128_t t0_ = wasm_i64x2_shuffle(B0, B1, 1, 2);              \
-    v128_t t1_ = wasm_i64x2_shuffle(B1, B0, 1, 2);              \
-    B0 = t0_;                                                   \
-    B1 = t1_;                                                   \
-    t0_ = C0;                                                   \
-    C0 = C1;                                                    \
-    C1 = t0_;                                                   \
-    t0_ = wasm_i64x2_shuffle(D1, D0, 1, 2);                     \
-    t1_ = wasm_i64x2_shuffle(D0, D1, 1, 2);                     \
-    D0 = t0_;                                                   \
-    D1 = t1_;                                                   \
-    GB(A0, B0, C0, D0);                                         \
-    GB(A1, B1, C1, D1);                                         \
-    t0_ = wasm_i64x2_shuffle(B1, B0, 1, 2);                     \
-    t1_ = wasm_i64x2_shuffle(B0, B1, 1, 2);                     \
-    B0 = t0_;                                                   \
-    B1 = t1_;                                                   \
-    t0_ = C0;                                                   \
-    C0 = C1;                                                    \
-    C1 = t0_;                                                   \
-    t0_ = wasm_i64x2_shuffle(D0, D1, 1, 2);                     \
-    t1_ = wasm_i64x2_shuffle(D1, D0, 1, 2);                     \
-    D0 = t0_;                                                   \
-    D1 = t1_;                                                   \
+#define XR(rot, x, y) x = rot(wasm_v128_xor(x, y))
+
+// GB on four independent (a, b, c, d) quadruples, step by step.
+#define GB4(a0, b0, c0, d0, a1, b1, c1, d1, a2, b2, c2, d2, a3, b3, c3, d3)                      \
+  do {                                                                                          \
+    BLAMKA2(a0, b0, a1, b1);                                                                    \
+    BLAMKA2(a2, b2, a3, b3);                                                                    \
+    PIN4(a0, a1, a2, a3);                                                                       \
+    XR(ROTR32, d0, a0); XR(ROTR32, d1, a1); XR(ROTR32, d2, a2); XR(ROTR32, d3, a3);             \
+    PIN4(d0, d1, d2, d3);                                                                       \
+    BLAMKA2(c0, d0, c1, d1);                                                                    \
+    BLAMKA2(c2, d2, c3, d3);                                                                    \
+    PIN4(c0, c1, c2, c3);                                                                       \
+    XR(ROTR24, b0, c0); XR(ROTR24, b1, c1); XR(ROTR24, b2, c2); XR(ROTR24, b3, c3);             \
+    PIN4(b0, b1, b2, b3);                                                                       \
+    BLAMKA2(a0, b0, a1, b1);                                                                    \
+    BLAMKA2(a2, b2, a3, b3);                                                                    \
+    PIN4(a0, a1, a2, a3);                                                                       \
+    XR(ROTR16, d0, a0); XR(ROTR16, d1, a1); XR(ROTR16, d2, a2); XR(ROTR16, d3, a3);             \
+    PIN4(d0, d1, d2, d3);                                                                       \
+    BLAMKA2(c0, d0, c1, d1);                                                                    \
+    BLAMKA2(c2, d2, c3, d3);                                                                    \
+    PIN4(c0, c1, c2, c3);                                                                       \
+    XR(ROTR63, b0, c0); XR(ROTR63, b1, c1); XR(ROTR63, b2, c2); XR(ROTR63, b3, c3);             \
+    PIN4(b0, b1, b2, b3);                                                                       \
+  } while (0)
+
+// (v4 v5)(v6 v7) -> (v5 v6)(v7 v4); (v8 v9)(v10 v11) swapped;
+// (v12 v13)(v14 v15) -> (v15 v12)(v13 v14).
+#define DIAG(B0, B1, C0, C1, D0, D1)               \
+  do {                                             \
+    v128_t t0_ = wasm_i64x2_shuffle(B0, B1, 1, 2); \
+    v128_t t1_ = wasm_i64x2_shuffle(B1, B0, 1, 2); \
+    B0 = t0_;                                      \
+    B1 = t1_;                                      \
+    t0_ = C0;                                      \
+    C0 = C1;                                       \
+    C1 = t0_;                                      \
+    t0_ = wasm_i64x2_shuffle(D1, D0, 1, 2);        \
+    t1_ = wasm_i64x2_shuffle(D0, D1, 1, 2);        \
+    D0 = t0_;                                      \
+    D1 = t1_;                                      \
+  } while (0)
+
+#define UNDIAG(B0, B1, C0, C1, D0, D1)             \
+  do {                                             \
+    v128_t t0_ = wasm_i64x2_shuffle(B1, B0, 1, 2); \
+    v128_t t1_ = wasm_i64x2_shuffle(B0, B1, 1, 2); \
+    B0 = t0_;                                      \
+    B1 = t1_;                                      \
+    t0_ = C0;                                      \
+    C0 = C1;                                       \
+    C1 = t0_;                                      \
+    t0_ = wasm_i64x2_shuffle(D0, D1, 1, 2);        \
+    t1_ = wasm_i64x2_shuffle(D1, D0, 1, 2);        \
+    D0 = t0_;                                      \
+    D1 = t1_;                                      \
+  } while (0)
+
+// P on (A0..D1) and on (E0..H1), interleaved.
+#define P2(A0, A1, B0, B1, C0, C1, D0, D1, E0, E1, F0, F1, G0, G1, H0, H1) \
+  do {                                                                  \
+    GB4(A0, B0, C0, D0, A1, B1, C1, D1, E0, F0, G0, H0, E1, F1, G1, H1); \
+    DIAG(B0, B1, C0, C1, D0, D1);                                       \
+    DIAG(F0, F1, G0, G1, H0, H1);                                       \
+    GB4(A0, B0, C0, D0, A1, B1, C1, D1, E0, F0, G0, H0, E1, F1, G1, H1); \
+    UNDIAG(B0, B1, C0, C1, D0, D1);                                     \
+    UNDIAG(F0, F1, G0, G1, H0, H1);                                     \
   } while (0)
 
 #define LD(p, i) wasm_v128_load((p) + (i))
 #define ST(p, i, x) wasm_v128_store((p) + (i), (x))
 
-// next = G(prev, ref), or G(prev, ref) xor next for passes after the first.
-// The row step writes P(R) over next row by row (keeping R, xor the old row,
-// in tmp); the column step then finishes next in place.
-INLINE void compress(const v128_t *prev, const v128_t *ref, v128_t *next, int with_xor) {
-  v128_t *T = tmp.v;
-#pragma clang loop unroll(disable)
-  for (int i = 0; i < 64; i += 8) {
-    v128_t A0 = wasm_v128_xor(LD(prev, i + 0), LD(ref, i + 0));
-    v128_t A1 = wasm_v128_xor(LD(prev, i + 1), LD(ref, i + 1));
-    v128_t B0 = wasm_v128_xor(LD(prev, i + 2), LD(ref, i + 2));
-    v128_t B1 = wasm_v128_xor(LD(prev, i + 3), LD(ref, i + 3));
-    v128_t C0 = wasm_v128_xor(LD(prev, i + 4), LD(ref, i + 4));
-    v128_t C1 = wasm_v128_xor(LD(prev, i + 5), LD(ref, i + 5));
-    v128_t D0 = wasm_v128_xor(LD(prev, i + 6), LD(ref, i + 6));
-    v128_t D1 = wasm_v128_xor(LD(prev, i + 7), LD(ref, i + 7));
-    if (with_xor) {
-      ST(T, i + 0, wasm_v128_xor(A0, LD(next, i + 0)));
-      ST(T, i + 1, wasm_v128_xor(A1, LD(next, i + 1)));
-      ST(T, i + 2, wasm_v128_xor(B0, LD(next, i + 2)));
-      ST(T, i + 3, wasm_v128_xor(B1, LD(next, i + 3)));
-      ST(T, i + 4, wasm_v128_xor(C0, LD(next, i + 4)));
-      ST(T, i + 5, wasm_v128_xor(C1, LD(next, i + 5)));
-      ST(T, i + 6, wasm_v128_xor(D0, LD(next, i + 6)));
-      ST(T, i + 7, wasm_v128_xor(D1, LD(next, i + 7)));
+// Eight registers p[i], p[i + s], ..., p[i + 7s].
+#define LD8(p, i, s, A0, A1, B0, B1, C0, C1, D0, D1)                                              \
+  v128_t A0 = LD(p, (i) + 0 * (s)), A1 = LD(p, (i) + 1 * (s)), B0 = LD(p, (i) + 2 * (s)),          \
+         B1 = LD(p, (i) + 3 * (s)), C0 = LD(p, (i) + 4 * (s)), C1 = LD(p, (i) + 5 * (s)),          \
+         D0 = LD(p, (i) + 6 * (s)), D1 = LD(p, (i) + 7 * (s))
+#define ST8(p, i, s, A0, A1, B0, B1, C0, C1, D0, D1) \
+  do {                                              \
+    ST(p, (i) + 0 * (s), A0);                       \
+    ST(p, (i) + 1 * (s), A1);                       \
+    ST(p, (i) + 2 * (s), B0);                       \
+    ST(p, (i) + 3 * (s), B1);                       \
+    ST(p, (i) + 4 * (s), C0);                       \
+    ST(p, (i) + 5 * (s), C1);                       \
+    ST(p, (i) + 6 * (s), D0);                       \
+    ST(p, (i) + 7 * (s), D1);                       \
+  } while (0)
+// The same, each xored with T at the same place.
+#define ST8X(p, i, s, T, A0, A1, B0, B1, C0, C1, D0, D1)          \
+  do {                                                           \
+    ST(p, (i) + 0 * (s), wasm_v128_xor(A0, LD(T, (i) + 0 * (s)))); \
+    ST(p, (i) + 1 * (s), wasm_v128_xor(A1, LD(T, (i) + 1 * (s)))); \
+    ST(p, (i) + 2 * (s), wasm_v128_xor(B0, LD(T, (i) + 2 * (s)))); \
+    ST(p, (i) + 3 * (s), wasm_v128_xor(B1, LD(T, (i) + 3 * (s)))); \
+    ST(p, (i) + 4 * (s), wasm_v128_xor(C0, LD(T, (i) + 4 * (s)))); \
+    ST(p, (i) + 5 * (s), wasm_v128_xor(C1, LD(T, (i) + 5 * (s)))); \
+    ST(p, (i) + 6 * (s), wasm_v128_xor(D0, LD(T, (i) + 6 * (s)))); \
+    ST(p, (i) + 7 * (s), wasm_v128_xor(D1, LD(T, (i) + 7 * (s)))); \
+  } while (0)
+
+// Rows r and r + 1: R = prev ^ ref goes to T (xored with the old block when
+// with_xor) and P(R) to next.
+#define RX(k) wasm_v128_xor(LD(prev, k), LD(ref, k))
+#define TX(k, x) ST(T, k, with_xor ? wasm_v128_xor(x, LD(next, k)) : x)
+#define ROWS(r)                                                                       \
+  do {                                                                                \
+    const int o_ = 8 * (r);                                                           \
+    v128_t A0 = RX(o_ + 0), A1 = RX(o_ + 1), B0 = RX(o_ + 2), B1 = RX(o_ + 3);        \
+    v128_t C0 = RX(o_ + 4), C1 = RX(o_ + 5), D0 = RX(o_ + 6), D1 = RX(o_ + 7);        \
+    v128_t E0 = RX(o_ + 8), E1 = RX(o_ + 9), F0 = RX(o_ + 10), F1 = RX(o_ + 11);      \
+    v128_t G0 = RX(o_ + 12), G1 = RX(o_ + 13), H0 = RX(o_ + 14), H1 = RX(o_ + 15);    \
+    TX(o_ + 0, A0); TX(o_ + 1, A1); TX(o_ + 2, B0); TX(o_ + 3, B1);                   \
+    TX(o_ + 4, C0); TX(o_ + 5, C1); TX(o_ + 6, D0); TX(o_ + 7, D1);                   \
+    TX(o_ + 8, E0); TX(o_ + 9, E1); TX(o_ + 10, F0); TX(o_ + 11, F1);                 \
+    TX(o_ + 12, G0); TX(o_ + 13, G1); TX(o_ + 14, H0); TX(o_ + 15, H1);               \
+    P2(A0, A1, B0, B1, C0, C1, D0, D1, E0, E1, F0, F1, G0, G1, H0, H1);               \
+    ST8(next, o_, 1, A0, A1, B0, B1, C0, C1, D0, D1);                                 \
+    ST8(next, o_ + 8, 1, E0, E1, F0, F1, G0, G1, H0, H1);                             \
+  } while (0)
+
+// Columns c and c + 1, finished: next = P(column) ^ T.
+#define COLUMNS(c)                                                                    \
+  do {                                                                                \
+    LD8(next, (c), 8, A0, A1, B0, B1, C0, C1, D0, D1);                                \
+    LD8(next, (c) + 1, 8, E0, E1, F0, F1, G0, G1, H0, H1);                            \
+    P2(A0, A1, B0, B1, C0, C1, D0, D1, E0, E1, F0, F1, G0, G1, H0, H1);               \
+    ST8X(next, (c), 8, T, A0, A1, B0, B1, C0, C1, D0, D1);                            \
+    ST8X(next, (c) + 1, 8, T, E0, E1, F0, F1, G0, G1, H0, H1);                        \
+  } while (0)
+
+// ---- Filling the memory (RFC 9106 §3.4) ---------------------------------
+
+typedef struct {
+  block *mem;
+  uint32_t lanes;    // p
+  uint32_t lane_len; // q = m' / p
+  uint32_t seg_len;  // q / 4
+  uint32_t blocks;   // m'
+  uint32_t passes;   // t
+  // The segment being filled.
+  uint32_t pass, slice, lane;
+  uint32_t start_pos; // first column of the reference window
+  int data_independent;
+} instance;
+
+// The reference block for index i of the current segment, from the 64-bit
+// pseudo-random value J1 || J2 (J1 the low half).
+INLINE const block *ref_block(const instance *in, uint32_t i, uint64_t rand) {
+  const uint32_t j1 = (uint32_t)rand, j2 = (uint32_t)(rand >> 32);
+  const uint32_t q = in->lane_len, seg = in->seg_len;
+  const uint32_t ref_lane = (in->pass == 0 && in->slice == 0) ? in->lane : j2 % in->lanes;
+  // The blocks this one may reference: every finished block of ref_lane in
+  // the last three segments (all finished ones in the first pass), less the
+  // previous block; a block starting a segment may not use the other lanes'
+  // last finished block.
+  uint32_t area;
+  if (in->pass == 0) {
+    area = ref_lane == in->lane ? in->slice * seg + i - 1 : in->slice * seg - (i == 0);
+  } else {
+    area = ref_lane == in->lane ? q - seg + i - 1 : q - seg - (i == 0);
+  }
+  const uint64_t x = ((uint64_t)j1 * j1) >> 32;
+  const uint64_t y = ((uint64_t)area * x) >> 32;
+  const uint32_t rel = area - 1 - (uint32_t)y;
+  return in->mem + (uint64_t)ref_lane * q + (in->start_pos + rel) % q;
+}
+
+static volatile uint32_t touch_sink;
+
+// next = G(prev, ref), xored into the old next when with_xor (passes after
+// the first). As soon as next's first word is final (after columns 0 and 1)
+// the reference block of segment index i + 1 is known: one load per cache
+// line starts fetching it while columns 2..7 are computed. wasm has no
+// prefetch instruction; the loaded bytes go to touch_sink.
+INLINE void compress(const v128_t *prev, const v128_t *ref, v128_t *next, int with_xor, const instance *in, uint32_t i) {
+  v128_t *const T = tmp.v;
+  ROWS(0);
+  ROWS(2);
+  ROWS(4);
+  ROWS(6);
+  COLUMNS(0);
+  if (i + 1 < in->seg_len) {
+    uint64_t rand = 0;
+    int known = 1;
+    if (in->data_independent) {
+      known = (i + 1) % 128 != 0;
+      rand = ((const uint64_t *)addr_block.v)[(i + 1) % 128];
     } else {
-      ST(T, i + 0, A0);
-      ST(T, i + 1, A1);
-      ST(T, i + 2, B0);
-      ST(T, i + 3, B1);
-      ST(T, i + 4, C0);
-      ST(T, i + 5, C1);
-      ST(T, i + 6, D0);
-      ST(T, i + 7, D1);
+      rand = ((const uint64_t *)next)[0];
     }
-    P_ROUND(A0, A1, B0, B1, C0, C1, D0, D1);
-    ST(next, i + 0, A0);
-    ST(next, i + 1, A1);
-    ST(next, i + 2, B0);
-    ST(next, i + 3, B1);
-    ST(next, i + 4, C0);
-    ST(next, i + 5, C1);
-    ST(next, i + 6, D0);
-    ST(next, i + 7, D1);
+    if (known) {
+      const volatile uint8_t *p = (const volatile uint8_t *)ref_block(in, i + 1, rand);
+      uint32_t acc = 0;
+      for (int k = 0; k < BLOCK_BYTES; k += 64) acc += p[k];
+      touch_sink = acc;
+    }
   }
-#pragma clang loop unroll(disable)
-  for (int i = 0; i < 8; i++) {
-    v128_t A0 = LD(next, i + 0);
-    v128_t A1 = LD(next, i + 8);
-    v128_t B0 = LD(next, i + 16);
-    v128_t B1 = LD(next, i + 24);
-    v128_t C0 = LD(next, i + 32);
-    v128_t C1 = LD(next, i + 40);
-    v128_t D0 = LD(next, i + 48);
-    v128_t D1 = LD(next, i + 56);
-    P_ROUND(A0, A1, B0, B1, C0, C1, D0, D1);
-    ST(next, i + 0, wasm_v128_xor(A0, LD(T, i + 0)));
-    ST(next, i + 8, wasm_v128_xor(A1, LD(T, i + 8)));
-    ST(next, i + 16, wasm_v128_xor(B0, LD(T, i + 16)));
-    ST(next, i + 24, wasm_v128_xor(B1, LD(T, i + 24)));
-    ST(next, i + 32, wasm_v128_xor(C0, LD(T, i + 32)));
-    ST(next, i + 40, wasm_v128_xor(C1, LD(T, i + 40)));
-    ST(next, i + 48, wasm_v128_xor(D0, LD(T, i + 48)));
-    ST(next, i + 56, wasm_v128_xor(D1, LD(T, i + 56)));
-  }
+  COLUMNS(2);
+  COLUMNS(4);
+  COLUMNS(6);
 }
 
 // Separate functions so that V8 tiers them up within the first hash (wasm
 // code is replaced between calls, not inside a running loop).
-NOINLINE void compress_new(const block *prev, const block *ref, block *next) { compress(prev->v, ref->v, next->v, 0); }
-NOINLINE void compress_xor(const block *prev, const block *ref, block *next) { compress(prev->v, ref->v, next->v, 1); }
-
-typedef struct {
-  block *mem;
-  uint32_t lanes;      // p
-  uint32_t lane_len;   // q = m' / p
-  uint32_t seg_len;    // q / 4
-  uint32_t blocks;     // m'
-  uint32_t passes;     // t
-} instance;
-
-static void next_addresses(void) {
-  uint64_t *z = (uint64_t *)addr_input.v;
-  z[6] += 1;
-  compress_new(&zero_block, &addr_input, &addr_block);
-  compress_new(&zero_block, &addr_block, &addr_block);
+NOINLINE void compress_new(const block *prev, const block *ref, block *next, const instance *in, uint32_t i) {
+  compress(prev->v, ref->v, next->v, 0, in, i);
+}
+NOINLINE void compress_xor(const block *prev, const block *ref, block *next, const instance *in, uint32_t i) {
+  compress(prev->v, ref->v, next->v, 1, in, i);
 }
 
-static void fill_segment(const instance *in, uint32_t pass, uint32_t slice, uint32_t lane) {
-  const int data_independent = pass == 0 && slice < SYNC_POINTS / 2;
+// G(0, G(0, Z)) for the next 128 pseudo-random values of the segment.
+static void next_addresses(const instance *in) {
+  uint64_t *z = (uint64_t *)addr_input.v;
+  z[6] += 1;
+  compress_new(&zero_block, &addr_input, &addr_block, in, in->seg_len);
+  compress_new(&zero_block, &addr_block, &addr_block, in, in->seg_len);
+}
+
+static void fill_segment(instance *in, uint32_t pass, uint32_t slice, uint32_t lane) {
+  in->pass = pass;
+  in->slice = slice;
+  in->lane = lane;
+  in->data_independent = pass == 0 && slice < SYNC_POINTS / 2;
+  in->start_pos = (pass == 0 || slice == SYNC_POINTS - 1) ? 0 : (slice + 1) * in->seg_len;
   const uint32_t start = (pass == 0 && slice == 0) ? 2 : 0;
   const uint32_t q = in->lane_len, seg = in->seg_len;
   block *const base = in->mem + (uint64_t)lane * q;
-  if (data_independent) {
+  if (in->data_independent) {
     uint64_t *z = (uint64_t *)addr_input.v;
     __builtin_memset(z, 0, BLOCK_BYTES);
     z[0] = pass;
@@ -354,34 +472,21 @@ static void fill_segment(const instance *in, uint32_t pass, uint32_t slice, uint
     z[4] = in->passes;
     z[5] = 2; // argon2id
   }
-  const uint32_t start_pos = (pass == 0 || slice == SYNC_POINTS - 1) ? 0 : (slice + 1) * seg;
   for (uint32_t i = start; i < seg; i++) {
     const uint32_t col = slice * seg + i;
     const block *prev = base + (col == 0 ? q - 1 : col - 1);
     uint64_t rand;
-    if (data_independent) {
-      if (i == start || i % 128 == 0) next_addresses();
+    if (in->data_independent) {
+      if (i == start || i % 128 == 0) next_addresses(in);
       rand = ((const uint64_t *)addr_block.v)[i % 128];
     } else {
       rand = ((const uint64_t *)prev->v)[0];
     }
-    const uint32_t j1 = (uint32_t)rand, j2 = (uint32_t)(rand >> 32);
-    const uint32_t ref_lane = (pass == 0 && slice == 0) ? lane : j2 % in->lanes;
-    uint32_t area;
+    const block *ref = ref_block(in, i, rand);
     if (pass == 0) {
-      area = ref_lane == lane ? slice * seg + i - 1 : slice * seg - (i == 0);
+      compress_new(prev, ref, base + col, in, i);
     } else {
-      area = ref_lane == lane ? q - seg + i - 1 : q - seg - (i == 0);
-    }
-    const uint64_t x = ((uint64_t)j1 * j1) >> 32;
-    const uint64_t y = ((uint64_t)area * x) >> 32;
-    const uint32_t rel = area - 1 - (uint32_t)y;
-    const uint32_t ref_col = (start_pos + rel) % q;
-    const block *ref = in->mem + (uint64_t)ref_lane * q + ref_col;
-    if (pass == 0) {
-      compress_new(prev, ref, base + col);
-    } else {
-      compress_xor(prev, ref, base + col);
+      compress_xor(prev, ref, base + col, in, i);
     }
   }
 }
@@ -414,7 +519,7 @@ int argon2id_hash(uint32_t t, uint32_t m, uint32_t p, const uint8_t *pwd, uint32
       !in_memory((uint32_t)(uintptr_t)ad, ad_len, mem_bytes) || !in_memory((uint32_t)(uintptr_t)out, out_len, mem_bytes))
     return ERR_RANGE;
 
-  instance in = {mem, p, q, seg, q * p, t};
+  instance in = {mem, p, q, seg, q * p, t, 0, 0, 0, 0, 0};
 
   // H0 (RFC 9106 §3.2).
   blake2b_init(&b2b, 64);

@@ -1,6 +1,6 @@
 // argon2id (version 0x13) for wasm32 with SIMD128, written for edge-auth
 // from RFC 9106 (Argon2) and RFC 7693 (BLAKE2b). Freestanding: no libc, no
-// allocator. The caller (src/auth/argon2.ts) places the inputs and the block
+// allocator. The caller (src/auth/argon2/driver.ts) places the inputs and the block
 // memory in this module's linear memory above __heap_base and calls
 // argon2id_hash(); every range is checked against the memory's current size
 // before anything is written. Built by scripts/build-argon2.sh.
@@ -9,10 +9,14 @@
 // (wiped before returning) or in wasm locals, never on the shadow stack
 // (the module uses none); the block memory is wiped too.
 //
-// Speed (m=19456 KiB, t=2, p=1, in V8: Node 22 and workerd, on an AMD EPYC
-// (Zen 4), interleaved with the reference C implementation as built by
-// emscripten for @phi-ag/argon2): about 0.75 of its time per hash. See "The
-// compression function" below for what mattered.
+// Speed (m=19456 KiB, t=2, p=1, interleaved in one process with the reference
+// C implementation as built by emscripten for @phi-ag/argon2, on an AMD EPYC
+// Zen 4 VM): 0.78-0.84 of its time per hash in Node 22 on a quiet machine,
+// 0.72-0.80 with the other CPU busy, 0.70-0.76 in workerd. Without cache
+// misses (m=512, t=76) about 0.75. At 19 MiB both spend some 7 ms per hash
+// waiting for reference blocks, which no wasm instruction can prefetch. See
+// "The compression function" below for what mattered.
+
 #include <stdint.h>
 #include <wasm_simd128.h>
 

@@ -1,8 +1,9 @@
 // The JS side of argon2id.wasm (our argon2id in C, src/auth/argon2/argon2id.c):
 // lays the inputs and the block memory out in the instance's memory, grows
 // it when a hash needs more, and wipes what the hash leaves behind. Separate
-// from the `.wasm` import (src/auth/argon2.ts) so Node scripts can drive a
-// module compiled from bytes (bench, vector generation).
+// from the `.wasm` import that workerd needs (test/argon2.test.ts; and
+// src/auth/argon2.ts, should the Worker hash with it) so that Node scripts can
+// drive a module compiled from bytes (benchmarks, vector generation).
 
 export interface Argon2Params {
   memoryKib: number;

@@ -1,6 +1,6 @@
 // Our argon2id (src/auth/argon2/argon2id.c, built to argon2id.wasm), run
-// through the bundled module and its driver in workerd (the Worker itself
-// still hashes with @phi-ag/argon2, src/auth/argon2.ts): RFC 9106's vector, vectors
+// through the bundled module and its driver in workerd, as the Worker hashes
+// passwords (src/auth/argon2.ts): RFC 9106's vector, vectors
 // computed by the reference implementation (phc-winner-argon2, as built by
 // @phi-ag/argon2) across lanes, passes, memory sizes, tag lengths and
 // passwords, refusals of bad parameters, and what the module leaves in its

@@ -3,7 +3,8 @@
 // goes, by package and by function. For finding what to make cheaper; the
 // comparison with stock better-auth is `npm run bench`.
 //
-//   npx tsx bench/profile.ts [sign-in|wrong-password|unknown-email|get-session|me|health] [requests]
+//   npx tsx bench/profile.ts [sign-in|wrong-password|unknown-email|get-session|me|not-found|health] [requests]
+//   PROFILE_CPU=7 npx tsx bench/profile.ts me 400   (no profiler: Worker CPU per request, 7 rounds)
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
@@ -16,6 +17,7 @@ import { SourceMapConsumer } from "source-map-js";
 import { readdirSync, readFileSync } from "node:fs";
 import { migrate } from "../scripts/lib/migrate";
 import { withPassword } from "../scripts/lib/postgres";
+import { listeningPorts, processTree } from "../scripts/lib/procfs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const kind = process.argv[2] ?? "sign-in";
@@ -58,6 +60,7 @@ const child = spawn(
   [
     path.join(root, "node_modules/wrangler/bin/wrangler.js"),
     "dev",
+    ...(process.env.PROFILE_CONFIG ? ["--config", process.env.PROFILE_CONFIG] : []),
     "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
     "--var", `AUTH_BASE_URL:${origin}/api`, "--var", "REQUIRE_EMAIL_VERIFICATION:false", "--var", `TRUSTED_ORIGINS:${origin},${base}`,
     "--env-file", path.join(scratch, "env"), "--persist-to", path.join(scratch, "state"),
@@ -97,10 +100,34 @@ try {
       case "unknown-email": return send("/api/auth/sign-in/email", { method: "POST", body: { email: `n${Math.random()}@example.com`, password } });
       case "get-session": return send("/api/auth/get-session", { cookie });
       case "me": return send("/api/me", { cookie });
+      case "not-found": return send("/api/not-a-route");
       default: return send("/api/health");
     }
   };
   for (let i = 0; i < 10; i++) await (await request()).arrayBuffer();
+
+  if (process.env.PROFILE_CPU) {
+    // No profiler: Worker CPU per request from /proc (every workerd under
+    // wrangler except its dev proxy's), in PROFILE_CPU rounds, for A/B checks.
+    const pids = processTree(child.pid!).filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "workerd" && !listeningPorts([pid]).includes(port);
+      } catch {
+        return false;
+      }
+    });
+    const cpu = () =>
+      pids.reduce((sum, pid) => sum + readdirSync(`/proc/${pid}/task`).reduce((s, t) => s + Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]), 0), 0);
+    const rounds: number[] = [];
+    for (let r = 0; r < Number(process.env.PROFILE_CPU); r++) {
+      const before = cpu();
+      for (let i = 0; i < count; i++) await (await request()).arrayBuffer();
+      rounds.push((cpu() - before) / 1e6 / count);
+    }
+    const sorted = [...rounds].sort((a, b) => a - b);
+    console.log(`${kind}: Worker CPU ms/request per round ${rounds.map((x) => x.toFixed(2)).join(" ")}; median ${sorted[sorted.length >> 1]!.toFixed(2)}, min ${sorted[0]!.toFixed(2)}`);
+    process.exitCode = 0;
+  } else {
 
   const targets = (await (await fetch(`http://127.0.0.1:${inspector}/json`)).json()) as { webSocketDebuggerUrl: string; title: string }[];
   const target = targets.find((t) => t.title.includes("edge-auth")) ?? targets[0]!;
@@ -207,6 +234,7 @@ try {
     walk(rootNode.id, 0);
   }
   console.log(`\nprofile: ${path.join(scratch, "profile.cpuprofile")}`);
+  }
 } finally {
   try { process.kill(-child.pid!, "SIGTERM"); } catch {}
   await sleep(1500);

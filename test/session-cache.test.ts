@@ -76,6 +76,31 @@ describe("protected routes from the cache cookie", () => {
     expect((await counts()).statements).toBeGreaterThan(0);
   });
 
+  it("does not trust a cache cookie past its own expiry: the database answers and re-issues it", async () => {
+    const shortCache = { SESSION_CACHE_MAX_AGE: "1" };
+    const { email, password } = await signUp();
+    const signedIn = await postJson("/api/auth/sign-in/email", { email, password }, {}, envWith(shortCache));
+    const cookie = cookiesFrom(signedIn);
+    expect(cacheCookieIn(cookie)).toBeDefined();
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+
+    const { workerEnv, counts } = await countedEnv(shortCache);
+    const response = await get("/api/me", cookie, workerEnv);
+    expect(response.status).toBe(200);
+    expect((await counts()).statements).toBeGreaterThan(0);
+    expect(cacheCookieIn(browserCookie(cookie, response))).not.toBe(cacheCookieIn(cookie));
+  });
+
+  it("does not trust a fresh cache cookie next to a session-token cookie whose signature is not APP_SECRET's", async () => {
+    const { browserCookie: cookie } = await signUp();
+    // Same token, signature flipped in its first character.
+    const forged = cookie.replace(/(better-auth\.session_token=[^;.]*(?:\.|%2E))([A-Za-z0-9%])/i, (_, head: string, first: string) => `${head}${first === "A" ? "B" : "A"}`);
+    expect(forged).not.toBe(cookie);
+
+    const { workerEnv, counts } = await countedEnv();
+    expect((await get("/api/me", forged, workerEnv)).status).toBe(401);
+  });
+
   it("does not trust a cache cookie that belongs to another session", async () => {
     const alice = await signUp();
     const bob = await signUp();

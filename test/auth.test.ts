@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, cookiesFrom, postJson, signUp, uniqueEmail, withSql } from "./helpers";
+import { call, cookiesFrom, countedEnv, postJson, signUp, uniqueEmail, withSql } from "./helpers";
 
 describe("email and password auth", () => {
   it("signs up a user, stores it as a free user, and sets a session cookie", async () => {
@@ -45,6 +45,23 @@ describe("email and password auth", () => {
     const body = (await response.json()) as { user: { id: string } };
     expect(body.user.id).toBe(user.id);
     expect(cookiesFrom(response)).toMatch(/better-auth\.session_token=/);
+  });
+
+  it("a sign-in costs one connection and five statements: the user is not looked up a second time by id", async () => {
+    // The attempt counted, the user by email, its accounts, the session, the
+    // count cleared. The admin plugin's ban check reuses the row read by email.
+    const { email, password } = await signUp();
+    const { workerEnv, counts } = await countedEnv();
+    expect((await postJson("/api/auth/sign-in/email", { email, password }, {}, workerEnv)).status).toBe(200);
+    expect(await counts()).toEqual({ connections: 1, statements: 5 });
+  });
+
+  it("a banned user's sign-in is refused (the ban check sees the row read in the same request)", async () => {
+    const { email, password, user } = await signUp();
+    await withSql((sql) => sql.query(`update "user" set banned = true where id = $1`, [user.id]));
+    const response = await postJson("/api/auth/sign-in/email", { email, password });
+    expect(response.status).toBe(403);
+    expect(cookiesFrom(response)).not.toMatch(/better-auth\.session_token=/);
   });
 
   it("refuses the wrong password with better-auth's 401 and no cookie", async () => {

@@ -17,6 +17,7 @@ import { DEFAULT_ROLE, pendingRegistrations, syntheticSignUpUser } from "./regis
 import { sessionIds } from "./session-ids";
 import { signInGuard } from "./sign-in-guard";
 import { hashSessionTokens } from "./session-tokens";
+import { rememberUserRows } from "./user-rows";
 import { passwordless, PASSWORDLESS_DISABLED_PATHS } from "./passwordless";
 import { twoFactorSignIn } from "./two-factor";
 import { encryptIdTokens, providerOptions } from "./providers";
@@ -68,7 +69,9 @@ function createAuth(config: Config) {
     // as one. The request's single connection carries the transaction.
     // Session tokens are hashed at rest at this one boundary (session-tokens.ts);
     // a pending registration is replaced inside sign-up's transaction (registration.ts).
-    database: hashSessionTokens(registrations.adapter(drizzleAdapter(db, { provider: "pg", schema, transaction: true }))),
+    // A user row read once is not read again by id in the same request unless
+    // something was written since (user-rows.ts).
+    database: hashSessionTokens(registrations.adapter(rememberUserRows(drizzleAdapter(db, { provider: "pg", schema, transaction: true })))),
     emailAndPassword: {
       enabled: true,
       requireEmailVerification: config.verification.required,

@@ -77,6 +77,8 @@ export interface Connection {
   open(): Promise<void>;
   /** True once the client has reported its socket failing. */
   readonly lost: boolean;
+  /** Statements other than a plain SELECT sent so far: what a request-local copy of a row is checked against. */
+  readonly writes: number;
   /**
    * Whether the connection still answers. The client's error event can trail
    * the failed query, so after a failure this is the reliable question.
@@ -98,6 +100,7 @@ export interface Connection {
  */
 export function lazyConnection(connectionString: string): Connection {
   let lost = false;
+  let writes = 0;
   let connecting: Promise<void> | undefined;
   let built: { client: Client; query: (...args: unknown[]) => Promise<unknown>; ready: () => Promise<void> } | undefined;
   let db: Database | undefined;
@@ -121,6 +124,8 @@ export function lazyConnection(connectionString: string): Connection {
     // included (BEGIN/COMMIT on this one client): connect before the first one.
     const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
     (client as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = async (...args) => {
+      const text = typeof args[0] === "string" ? args[0] : (args[0] as { text?: unknown } | undefined)?.text;
+      if (typeof text !== "string" || !/^\s*select\s/i.test(text)) writes++;
       await ready();
       return query(...args);
     };
@@ -140,6 +145,9 @@ export function lazyConnection(connectionString: string): Connection {
     open: () => build().ready(),
     get lost() {
       return lost;
+    },
+    get writes() {
+      return writes;
     },
     alive: async () => {
       if (!connecting || !built) return true;

@@ -13,6 +13,11 @@ export function runWithConnection<T>(connection: Connection, fn: () => T): T {
   return current.run(connection, fn);
 }
 
+/** Writes sent on the current request's connection so far (Connection.writes); 0 outside a request. */
+export function requestWrites(): number {
+  return current.getStore()?.writes ?? 0;
+}
+
 /**
  * What Drizzle needs of a pg client: `query`. Drizzle's node-postgres session
  * only ever calls it (transactions are BEGIN/COMMIT through it), so every

@@ -9,7 +9,8 @@
 //  3. Each Worker under `wrangler dev` on a free loopback port.
 //  4. Phases: sign-up, sign-in, sign-in with a wrong password, sign-in with an
 //     unknown email, get-session,
-//     a protected route (edge-auth /api/me, the peer's get-session), health.
+//     a protected route (edge-auth /api/me, the peer's get-session), health,
+//     and an empty request (a 404: the floor any request costs on this stack).
 //     Each runs in halves A B B A (edge, peer, peer, edge), so drift on a
 //     noisy machine falls on both alike, with BENCH_CONCURRENCY keep-alive
 //     clients and a bounded number of requests; every request from its own
@@ -58,6 +59,7 @@ const HALF = {
   "get-session": Math.round(80 * SCALE),
   "protected route": Math.round(80 * SCALE),
   health: Math.round(80 * SCALE),
+  "empty request (404)": Math.round(80 * SCALE),
 };
 type Phase = keyof typeof HALF;
 
@@ -334,6 +336,14 @@ function requestFor(phase: Phase, target: Target, users: Users, i: number): () =
         await response.arrayBuffer();
         return response.status === 200;
       };
+    case "empty request (404)":
+      // What any request costs on this stack (wrangler dev's plumbing, the
+      // router, the middleware): the floor a protected route is compared with.
+      return async () => {
+        const response = await send(target, "/api/not-a-route", { cookie: users.cookies[i % users.cookies.length] });
+        await response.arrayBuffer();
+        return response.status === 404;
+      };
   }
 }
 
@@ -533,6 +543,12 @@ async function main() {
     console.log("\n## Goals (issue 11)\n");
     console.log("| goal | measured | met |\n|---|---|---|");
     for (const g of report.goals) console.log(`| ${g.goal} | ${g.value} | ${g.met ? "yes" : "NO"} |`);
+    const floor = results["empty request (404)"];
+    const route = results["protected route"];
+    console.log(
+      `\nAn empty request (a 404 through the same stack) costs edge-auth ${f(floor.edge.cpuMsPerRequest, 2)} ms and the peer ${f(floor.peer.cpuMsPerRequest, 2)} ms; ` +
+        `edge-auth's protected route is ${f(route.edge.cpuMsPerRequest - floor.edge.cpuMsPerRequest, 2)} ms over it, the peer's get-session ${f(route.peer.cpuMsPerRequest - floor.peer.cpuMsPerRequest, 2)} ms.`,
+    );
     console.log(
       "\nWritten to bench/results.json. Worker CPU excludes wrangler's dev proxy and edge-auth's asset routing (run without [assets]); compare ratios, not absolute numbers.",
     );

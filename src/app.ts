@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
+import { prepareAuth } from "./auth";
 import { AUTH_PATH } from "./config";
 import type { AppEnv } from "./env";
 import { errorResponse, notFound, onError } from "./errors";
@@ -47,7 +48,11 @@ app.use("/api/*", async (c, next) => (c.req.path.startsWith(`${AUTH_PATH}/`) ? n
 
 // Only matched routes open a database connection: a 404 costs no round trip.
 app.route("/api/health", health);
-app.on(["GET", "POST"], `${AUTH_PATH}/*`, rateLimitCredentials, withDatabase, (c) => c.get("auth")().handler(c.req.raw));
+app.on(["GET", "POST"], `${AUTH_PATH}/*`, rateLimitCredentials, withDatabase, async (c) => {
+  // The OIDC discovery document, fetched in this request if the isolate has none yet.
+  await prepareAuth(c.get("config"));
+  return c.get("auth")().handler(c.req.raw);
+});
 app.route("/api/me", me);
 app.route("/api/content", content);
 app.route("/api/admin", adminRoutes);

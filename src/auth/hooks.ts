@@ -12,9 +12,9 @@ import type { signInGuard } from "./sign-in-guard";
 export interface AccountPolicy {
   verificationRequired: boolean;
   nameMaxLength: number;
-  /** This request's per-account sign-in guard. */
+  /** The per-account sign-in guard (its state is per request). */
   guard: ReturnType<typeof signInGuard>;
-  /** This request's replacement of a pending registration, run in sign-up's transaction. */
+  /** The replacement of a pending registration, run in sign-up's transaction (per request). */
   registrations: ReturnType<typeof pendingRegistrations>;
 }
 

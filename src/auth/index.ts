@@ -20,11 +20,11 @@ import { hashSessionTokens } from "./session-tokens";
 import { rememberUserRows } from "./user-rows";
 import { passwordless, PASSWORDLESS_DISABLED_PATHS } from "./passwordless";
 import { twoFactorSignIn } from "./two-factor";
-import { encryptIdTokens, providerOptions } from "./providers";
+import { discoveryReady, encryptIdTokens, prepareDiscovery, providerOptions } from "./providers";
 import { passkeys } from "./passkeys";
 import { authRequest, requestLocal } from "./request-scope";
 
-const instances = new WeakMap<Config, Auth>();
+const instances = new WeakMap<Config, { auth: Auth; discoveryReady: boolean }>();
 
 /**
  * better-auth for this config, built once per isolate: building it (its
@@ -35,13 +35,22 @@ const instances = new WeakMap<Config, Auth>();
  * waitUntil and bindings, and the per-request state of its hooks).
  */
 export function authFor(config: Config): Auth {
-  let auth = instances.get(config);
-  if (!auth) {
-    auth = createAuth(config);
-    instances.set(config, auth);
-  }
+  const built = instances.get(config);
+  // An instance built before the OIDC discovery document arrived has no
+  // endpoints for that provider; the first request after it arrives rebuilds.
+  const ready = discoveryReady(config);
+  if (built && (built.discoveryReady || !ready)) return built.auth;
+  const auth = createAuth(config);
+  instances.set(config, { auth, discoveryReady: ready });
+  // A setup that fails is not kept: the next request builds again.
+  auth.$context.catch(() => {
+    if (instances.get(config)?.auth === auth) instances.delete(config);
+  });
   return auth;
 }
+
+/** What a request does before it uses authFor: fetch the OIDC discovery document if it is missing. */
+export const prepareAuth = prepareDiscovery;
 
 function createAuth(config: Config) {
   const db = requestDb;
@@ -116,8 +125,8 @@ function createAuth(config: Config) {
     // not stored at all.)
     verification: {
       storeIdentifier: "hashed",
-      // better-auth would sweep expired rows on lookups, per instance, so on
-      // every request here; the hourly cron does it instead.
+      // better-auth would sweep expired rows on lookups; the hourly cron
+      // does it instead, off the request path.
       disableCleanup: true,
     },
     user: {
@@ -207,8 +216,8 @@ function createAuth(config: Config) {
       // is whatever the client chose to send.
       ipAddress: { ipAddressHeaders: ["cf-connecting-ip"] },
     },
-    // Its limiter counts in the auth instance, which lives for one request
-    // here; AUTH_RATE_LIMITER (src/middleware/rate-limit.ts) limits at the edge.
+    // Its limiter counts in memory, per isolate (and Workers run many);
+    // AUTH_RATE_LIMITER (src/middleware/rate-limit.ts) limits at the edge.
     rateLimit: { enabled: false },
     logger: authLogger,
     // Unexpected errors (a failed query, a lost connection) leave better-auth

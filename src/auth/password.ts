@@ -3,14 +3,17 @@ import { APIError } from "better-auth/api";
 import { scrypt } from "node:crypto";
 import type { Database } from "../db/client";
 import { account } from "../db/schema";
+import { PASSWORD_HASH_LIMITS } from "../config";
 import { argon2idRaw, type Argon2Params } from "./argon2";
 import { requestLocal } from "./request-scope";
 
 const SALT_BYTES = 16;
 const HASH_BYTES = 32;
 // What a stored hash may ask of a verify: a row with absurd parameters (a bad
-// import, a tampered database) must not take the Worker's memory or CPU.
-const MAX_STORED = { memoryKib: 262_144, iterations: 32, parallelism: 8 };
+// import, a tampered database) must not take the Worker's memory or CPU. The
+// memory is the most PASSWORD_HASH_MEMORY_KIB allows (64 MiB; an isolate has
+// 128 MB, and the hash module keeps the largest memory it has grown to).
+const MAX_STORED = { memoryKib: PASSWORD_HASH_LIMITS.memoryKib.max, iterations: 32, parallelism: 8 };
 
 const PHC = /^\$argon2id\$v=19\$m=(\d{1,7}),t=(\d{1,3}),p=(\d{1,2})\$([A-Za-z0-9+/]{11,88})\$([A-Za-z0-9+/]{22,88})$/;
 // better-auth's default: `${salt hex}:${scrypt key hex}`.

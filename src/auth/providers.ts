@@ -3,6 +3,7 @@ import { APIError, createAuthMiddleware } from "better-auth/api";
 import { symmetricEncrypt } from "better-auth/crypto";
 import { genericOAuth, type GenericOAuthConfig } from "better-auth/plugins";
 import type { Config, ProvidersConfig } from "../config";
+import { authLogger } from "./logger";
 
 /** Scopes asked of every provider: who the user is and a verified-or-not email. */
 const OIDC_SCOPES = ["openid", "email", "profile"];
@@ -20,9 +21,11 @@ interface Discovery {
 
 /**
  * Discovery documents per isolate, keyed by issuer: pure data, so it may
- * outlive the request that fetched it. The auth instance is built per
- * request; without this, genericOAuth would fetch the document in every
- * instance's init.
+ * outlive the request that fetched it. Each request fetches what is missing
+ * itself (prepareDiscovery) before it uses the auth instance, whose init
+ * then only reads this: an init shared by the isolate's requests must do no
+ * I/O of one request's (workerd cancels a request's I/O with it, and the
+ * others would wait on it forever).
  */
 const discoveries = new Map<string, Discovery | { failedAt: number }>();
 
@@ -120,10 +123,12 @@ export function encryptIdTokens(secret: string) {
 }
 
 /**
- * genericOAuth's own discovery runs in its init, i.e. once per auth
- * instance; this gives it the endpoints from the per-isolate cache instead.
- * The config object is this instance's own (made in providerOptions), and
- * the plugin below runs its init before genericOAuth's.
+ * genericOAuth's own discovery would run in its init, i.e. once per auth
+ * instance, in whichever request built it; this gives it the endpoints from
+ * the per-isolate cache instead (filled by prepareDiscovery). The config
+ * object is this instance's own (made in providerOptions), and the plugin
+ * below runs its init before genericOAuth's. An instance built while the
+ * document was missing is rebuilt once it is there (authFor, discoveryReady).
  */
 function oidcProviderConfig(oidc: NonNullable<ProvidersConfig["oidc"]>, requireEmailVerification: boolean): GenericOAuthConfig {
   return {
@@ -155,8 +160,8 @@ function cachedDiscovery(issuer: string): BetterAuthPlugin {
         | undefined;
       const target = generic?.options?.config?.[0];
       if (!target) return;
-      const found = await discover(issuer, ctx.logger);
-      if (!found) return;
+      const found = discoveries.get(issuer);
+      if (!found || !("issuer" in found)) return;
       target.authorizationUrl = found.authorization_endpoint;
       target.tokenUrl = found.token_endpoint;
       target.userInfoUrl = found.userinfo_endpoint;
@@ -164,7 +169,25 @@ function cachedDiscovery(issuer: string): BetterAuthPlugin {
   };
 }
 
-async function discover(issuer: string, logger: { error: (message: string) => void }): Promise<Discovery | undefined> {
+/**
+ * Makes sure the discovery document of this config's OIDC provider is in the
+ * per-isolate cache, fetching it in the calling request if it is missing (a
+ * failure is retried after DISCOVERY_RETRY_MS). Nothing to do without OIDC.
+ */
+export async function prepareDiscovery(config: Config): Promise<void> {
+  const { oidc } = config.providers;
+  if (oidc) await discover(oidc.issuer);
+}
+
+/** Whether the cache holds what this config's OIDC provider needs (always, without OIDC). */
+export function discoveryReady(config: Config): boolean {
+  const { oidc } = config.providers;
+  if (!oidc) return true;
+  const cached = discoveries.get(oidc.issuer);
+  return Boolean(cached && "issuer" in cached);
+}
+
+async function discover(issuer: string): Promise<Discovery | undefined> {
   const cached = discoveries.get(issuer);
   if (cached && "issuer" in cached) return cached;
   if (cached && Date.now() - cached.failedAt < DISCOVERY_RETRY_MS) return undefined;
@@ -190,7 +213,7 @@ async function discover(issuer: string, logger: { error: (message: string) => vo
     return found;
   } catch (error) {
     discoveries.set(issuer, { failedAt: Date.now() });
-    logger.error(`oidc_discovery_failed: ${issuer}: ${error instanceof Error ? error.message : "unknown error"}`);
+    authLogger.log("error", `oidc_discovery_failed: ${issuer}: ${error instanceof Error ? error.message : "unknown error"}`);
     return undefined;
   }
 }

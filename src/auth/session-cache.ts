@@ -1,7 +1,6 @@
 import { createAuthMiddleware } from "better-auth/api";
-import { expireCookie, getCookieCache, getCookies } from "better-auth/cookies";
+import { expireCookie, getCookies, parseCookies } from "better-auth/cookies";
 import type { Context } from "hono";
-import { getSignedCookie } from "hono/cookie";
 import type { Config } from "../config";
 import type { AuthSession } from "./index";
 
@@ -39,20 +38,94 @@ export function sessionCookies(config: Config): SessionCookies {
 }
 
 const hex = (bytes: ArrayBuffer) => Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
+const encoder = new TextEncoder();
 
 function sameText(a: string, b: string): boolean {
-  const encoder = new TextEncoder();
   const x = encoder.encode(a);
   const y = encoder.encode(b);
   return x.length === y.length && crypto.subtle.timingSafeEqual(x, y);
 }
 
+// APP_SECRET's HMAC-SHA256 key, imported once per config: better-auth and
+// Hono import it again for every cookie they check.
+const hmacKeys = new WeakMap<Config, Promise<CryptoKey>>();
+function hmacKey(config: Config): Promise<CryptoKey> {
+  let key = hmacKeys.get(config);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", encoder.encode(config.secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+    hmacKeys.set(config, key);
+  }
+  return key;
+}
+
+function fromBase64(text: string, url: boolean): Uint8Array | null {
+  try {
+    const standard = url ? text.replace(/-/g, "+").replace(/_/g, "/") : text;
+    return Uint8Array.from(atob(standard), (ch) => ch.charCodeAt(0));
+  } catch {
+    return null;
+  }
+}
+
+/** A cookie better-auth signed (better-call's `value.base64(HMAC)`, URI-encoded): the value, or null. */
+async function signedValue(raw: string | undefined, config: Config): Promise<string | null> {
+  if (!raw) return null;
+  const dot = raw.lastIndexOf(".");
+  if (dot < 1) return null;
+  const value = raw.slice(0, dot);
+  const signature = fromBase64(raw.slice(dot + 1), false);
+  if (!signature || signature.length !== 32) return null;
+  return (await crypto.subtle.verify("HMAC", await hmacKey(config), signature, encoder.encode(value))) ? value : null;
+}
+
+// Date fields of the cached rows (better-auth's reader revives them too).
+const SESSION_DATES = ["expiresAt", "createdAt", "updatedAt"] as const;
+const USER_DATES = ["createdAt", "updatedAt", "banExpires"] as const;
+const revive = (row: Record<string, unknown>, fields: readonly string[]) => {
+  for (const field of fields) if (typeof row[field] === "string") row[field] = new Date(row[field]);
+};
+
+/**
+ * The session and user in better-auth's compact cache cookie, if its
+ * signature holds and neither it nor the session has expired; else null.
+ * The format is better-auth's setCookieCache: base64url of JSON
+ * `{ session: { session, user, updatedAt, ... }, expiresAt, signature }`, the
+ * signature an HMAC-SHA256 (base64url, no padding) of
+ * `JSON.stringify({ ...session, expiresAt })`. Anything else reads as no
+ * cache (the database answers), so a change of format costs speed, never
+ * safety; a test holds the fast path to 0 statements.
+ */
+async function compactCache(value: string, config: Config): Promise<{ session: Record<string, unknown>; user: Record<string, unknown> } | null> {
+  const bytes = fromBase64(value, true);
+  if (!bytes) return null;
+  let outer: { session?: unknown; expiresAt?: unknown; signature?: unknown };
+  try {
+    outer = JSON.parse(new TextDecoder().decode(bytes)) as typeof outer;
+  } catch {
+    return null;
+  }
+  const { session: payload, expiresAt, signature } = outer ?? {};
+  if (!payload || typeof payload !== "object" || typeof expiresAt !== "number" || typeof signature !== "string") return null;
+  const mac = fromBase64(signature, true);
+  if (!mac || mac.length !== 32) return null;
+  const signed = encoder.encode(JSON.stringify({ ...payload, expiresAt }));
+  if (!(await crypto.subtle.verify("HMAC", await hmacKey(config), mac, signed))) return null;
+  if (expiresAt < Date.now()) return null;
+  const { session, user } = payload as { session?: Record<string, unknown>; user?: Record<string, unknown> };
+  if (!session || typeof session !== "object" || !user || typeof user !== "object") return null;
+  revive(session, SESSION_DATES);
+  revive(user, USER_DATES);
+  if (!(session.expiresAt instanceof Date) || !(session.expiresAt.getTime() > Date.now())) return null;
+  return { session, user };
+}
+
 /**
  * The session and user from a fresh cache cookie that belongs to this
- * request's session-token cookie, or null (then ask the database). Checks:
- *  - the session-token cookie's signature (APP_SECRET, as better-auth signs it);
+ * request's session-token cookie, or null (then ask the database). Checks,
+ * with APP_SECRET's key imported once (this runs on every protected request):
+ *  - the session-token cookie's signature (as better-auth signs it);
  *  - the cache cookie's signature and expiry, and the session's own expiry
- *    (better-auth's getCookieCache, which needs no auth instance);
+ *    (compactCache: better-auth's compact format);
  *  - the binding: the cached session's token is the cookie's token, or its
  *    SHA-256 hex (where session tokens are stored hashed at the adapter and a
  *    cached row may carry the stored form). A cache cookie copied next to
@@ -66,17 +139,22 @@ export async function readSessionCache(c: Context, config: Config): Promise<Auth
   const cookieHeader = headers.get("cookie");
   if (!cookieHeader || headers.has("authorization")) return null;
   const names = sessionCookies(config);
-  const token = await getSignedCookie(c, config.secret, names.sessionToken.name);
+  const cookies = parseCookies(cookieHeader);
+  // better-auth splits a cache cookie over 4 KB into name.0, name.1, ...
+  let data = cookies.get(names.sessionData.name);
+  if (!data) {
+    const chunks = [...cookies].filter(([name]) => name.startsWith(`${names.sessionData.name}.`));
+    chunks.sort(([a], [b]) => Number(a.slice(a.lastIndexOf(".") + 1)) - Number(b.slice(b.lastIndexOf(".") + 1)));
+    data = chunks.map(([, value]) => value).join("") || undefined;
+  }
+  if (!data) return null;
+  const token = await signedValue(cookies.get(names.sessionToken.name), config);
   if (!token) return null;
-  const cached = await getCookieCache(headers, {
-    secret: config.secret,
-    strategy: SESSION_CACHE_STRATEGY,
-    isSecure: names.secure,
-  });
-  const cachedToken = cached?.session?.token;
+  const cached = await compactCache(data, config);
+  const cachedToken = cached?.session.token;
   if (!cached || typeof cachedToken !== "string") return null;
   if (!sameText(cachedToken, token)) {
-    const hashed = hex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
+    const hashed = hex(await crypto.subtle.digest("SHA-256", encoder.encode(token)));
     if (!sameText(cachedToken, hashed)) return null;
   }
   return { session: cached.session, user: cached.user } as unknown as AuthSession;

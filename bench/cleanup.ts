@@ -23,10 +23,9 @@ import { createWriteStream, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import pg from "pg";
 import { migrate } from "../scripts/lib/migrate";
 import type { CleanupReport } from "../src/jobs/cleanup-expired";
-import { redact, withPassword } from "../scripts/lib/postgres";
+import { redact, withClient, withPassword } from "../scripts/lib/postgres";
 
 const root = path.resolve(import.meta.dirname, "..");
 const intEnv = (name: string, fallback: number) => {
@@ -68,15 +67,6 @@ let activeWorker: ChildProcess | undefined;
 const log = (line: string) => console.error(`bench: [${((performance.now() - startedAt) / 1000).toFixed(1)}s] ${line}`);
 const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
-async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 // ---------------------------------------------------------------- database
 

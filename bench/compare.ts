@@ -32,11 +32,10 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import pg from "pg";
 import { measureBundle, type BundleSize } from "../scripts/bundle-size";
 import { migrate } from "../scripts/lib/migrate";
 import { startPgWireCounter, type PgWireCounter } from "../scripts/lib/pg-wire-counter";
-import { redact, withPassword } from "../scripts/lib/postgres";
+import { redact, withClient, withPassword } from "../scripts/lib/postgres";
 import { listeningPorts, processTree } from "../scripts/lib/procfs";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -76,18 +75,9 @@ const log = (line: string) => console.error(`bench: [${((performance.now() - sta
 
 // ------------------------------------------------------------------ setup
 
-async function sqlOn<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 async function freshDatabase(name: string): Promise<string> {
-  await sqlOn(serverUrl, async (c) => {
+  await withClient(serverUrl, async (c) => {
     await c.query(`drop database if exists ${name} with (force)`);
     await c.query(`create database ${name}`);
   });
@@ -486,7 +476,7 @@ async function main() {
     const edgeDb = await freshDatabase(databases[0]!);
     await migrate(edgeDb);
     const peerDb = await freshDatabase(databases[1]!);
-    await sqlOn(peerDb, (c) => c.query(readFileSync(path.join(root, "bench/peer/schema.sql"), "utf8")));
+    await withClient(peerDb, (c) => c.query(readFileSync(path.join(root, "bench/peer/schema.sql"), "utf8")));
 
     log("starting both Workers under wrangler dev");
     const started = await Promise.allSettled([startTarget("edge-auth", edgeDb), startTarget("peer", peerDb)]);
@@ -557,7 +547,7 @@ async function main() {
     await stopTarget(edge);
     await stopTarget(peer);
     if (!KEEP) {
-      for (const name of databases) await sqlOn(serverUrl, (c) => c.query(`drop database if exists ${name} with (force)`)).catch(() => undefined);
+      for (const name of databases) await withClient(serverUrl, (c) => c.query(`drop database if exists ${name} with (force)`)).catch(() => undefined);
     }
     if (!finished) log(`wrangler logs kept in ${scratch}`);
     else rmSync(scratch, { recursive: true, force: true });

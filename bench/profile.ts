@@ -12,11 +12,10 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import pg from "pg";
 import { SourceMapConsumer } from "source-map-js";
 import { readdirSync, readFileSync } from "node:fs";
 import { migrate } from "../scripts/lib/migrate";
-import { withPassword } from "../scripts/lib/postgres";
+import { withClient, withPassword } from "../scripts/lib/postgres";
 import { listeningPorts, processTree } from "../scripts/lib/procfs";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -35,15 +34,7 @@ const freePort = () =>
     });
   });
 
-async function sql(url: string, text: string) {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    await c.query(text);
-  } finally {
-    await c.end();
-  }
-}
+const sql = (url: string, text: string) => withClient(url, (client) => client.query(text));
 
 const url = new URL(server);
 url.pathname = `/${dbName}`;

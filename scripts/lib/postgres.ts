@@ -130,3 +130,14 @@ export function withPassword(url: string): string {
   if (!parsed.username) parsed.username = "postgres";
   return parsed.toString();
 }
+
+/** Runs `fn` on a client of its own connected to `url`, and closes it (tooling: the bench, its cleanup run). */
+export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

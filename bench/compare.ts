@@ -27,7 +27,7 @@
 // after 15 minutes whatever state it is in.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -36,7 +36,7 @@ import { measureBundle, type BundleSize } from "../scripts/bundle-size";
 import { migrate } from "../scripts/lib/migrate";
 import { startPgWireCounter, type PgWireCounter } from "../scripts/lib/pg-wire-counter";
 import { redact, withClient, withPassword } from "../scripts/lib/postgres";
-import { listeningPorts, processTree } from "../scripts/lib/procfs";
+import { cpuNs, workerPids } from "../scripts/lib/procfs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const intEnv = (name: string, fallback: number) => {
@@ -214,38 +214,6 @@ async function stopTarget(target: Target | undefined): Promise<void> {
     }
   }
   await target.counter.stop();
-}
-
-// ------------------------------------------------------------------ /proc
-
-/** The Worker's workerd processes: every workerd under wrangler except its dev proxy's (which serves the public port). */
-function workerPids(wranglerPid: number, publicPort: number): number[] {
-  return processTree(wranglerPid).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "workerd" && !listeningPorts([pid]).includes(publicPort);
-    } catch {
-      return false;
-    }
-  });
-}
-
-/** Nanoseconds on CPU of every thread of `pids`. */
-function cpuNs(pids: number[]): number {
-  let total = 0;
-  for (const pid of pids) {
-    try {
-      for (const task of readdirSync(`/proc/${pid}/task`)) {
-        try {
-          total += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
-        } catch {
-          // thread ended
-        }
-      }
-    } catch {
-      // process ended
-    }
-  }
-  return total;
 }
 
 // ------------------------------------------------------------------ load

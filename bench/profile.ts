@@ -16,7 +16,7 @@ import { SourceMapConsumer } from "source-map-js";
 import { readdirSync, readFileSync } from "node:fs";
 import { migrate } from "../scripts/lib/migrate";
 import { withClient, withPassword } from "../scripts/lib/postgres";
-import { listeningPorts, processTree } from "../scripts/lib/procfs";
+import { cpuNs, workerPids } from "../scripts/lib/procfs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const kind = process.argv[2] ?? "sign-in";
@@ -100,15 +100,8 @@ try {
   if (process.env.PROFILE_CPU) {
     // No profiler: Worker CPU per request from /proc (every workerd under
     // wrangler except its dev proxy's), in PROFILE_CPU rounds, for A/B checks.
-    const pids = processTree(child.pid!).filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "workerd" && !listeningPorts([pid]).includes(port);
-      } catch {
-        return false;
-      }
-    });
-    const cpu = () =>
-      pids.reduce((sum, pid) => sum + readdirSync(`/proc/${pid}/task`).reduce((s, t) => s + Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]), 0), 0);
+    const pids = workerPids(child.pid!, port);
+    const cpu = () => cpuNs(pids);
     const rounds: number[] = [];
     for (let r = 0; r < Number(process.env.PROFILE_CPU); r++) {
       const before = cpu();

@@ -74,3 +74,33 @@ export function listeningPorts(pids: number[]): number[] {
   }
   return [...ports].sort((a, b) => a - b);
 }
+
+/** A `wrangler dev`'s Worker processes: every workerd under it except its dev proxy's (the one serving the public port). */
+export function workerPids(wranglerPid: number, publicPort: number): number[] {
+  return processTree(wranglerPid).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "workerd" && !listeningPorts([pid]).includes(publicPort);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Nanoseconds on CPU of every thread of `pids`. */
+export function cpuNs(pids: number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      for (const task of readdirSync(`/proc/${pid}/task`)) {
+        try {
+          total += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
+        } catch {
+          // thread ended
+        }
+      }
+    } catch {
+      // process ended
+    }
+  }
+  return total;
+}

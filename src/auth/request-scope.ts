@@ -27,9 +27,13 @@ export function runAsAuthRequest<T>(request: AuthRequest, fn: () => T): T {
 
 /** The request being served. Throws outside runAsAuthRequest: auth state never falls back to a shared one. */
 export function authRequest(): AuthRequest {
-  const scope = current.getStore();
-  if (!scope) throw new Error("auth used outside a request (no runAsAuthRequest)");
-  return scope;
+  return scope();
+}
+
+function scope(): Scope {
+  const found = current.getStore();
+  if (!found) throw new Error("auth used outside a request (no runAsAuthRequest)");
+  return found;
 }
 
 /**
@@ -42,9 +46,8 @@ export function authRequest(): AuthRequest {
 export function requestLocal<T>(init: () => T): () => T {
   const key = {};
   return () => {
-    const scope = current.getStore();
-    if (!scope) throw new Error("auth used outside a request (no runAsAuthRequest)");
-    if (!scope.locals.has(key)) scope.locals.set(key, init());
-    return scope.locals.get(key) as T;
+    const { locals } = scope();
+    if (!locals.has(key)) locals.set(key, init());
+    return locals.get(key) as T;
   };
 }

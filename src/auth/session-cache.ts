@@ -3,6 +3,7 @@ import { expireCookie, getCookies, parseCookies } from "better-auth/cookies";
 import type { Context } from "hono";
 import type { Config } from "../config";
 import type { AuthSession } from "./index";
+import { sessionTokenHash } from "./session-tokens";
 
 /**
  * better-auth's "compact" cookie cache: base64url JSON of the session and
@@ -37,7 +38,6 @@ export function sessionCookies(config: Config): SessionCookies {
   return cookies;
 }
 
-const hex = (bytes: ArrayBuffer) => Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
 const encoder = new TextEncoder();
 
 function sameText(a: string, b: string): boolean {
@@ -154,7 +154,7 @@ export async function readSessionCache(c: Context, config: Config): Promise<Auth
   const cachedToken = cached?.session.token;
   if (!cached || typeof cachedToken !== "string") return null;
   if (!sameText(cachedToken, token)) {
-    const hashed = hex(await crypto.subtle.digest("SHA-256", encoder.encode(token)));
+    const hashed = await sessionTokenHash(token);
     if (!sameText(cachedToken, hashed)) return null;
   }
   return { session: cached.session, user: cached.user } as unknown as AuthSession;
